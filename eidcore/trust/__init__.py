@@ -1,0 +1,1 @@
+"""eidcore.trust."""

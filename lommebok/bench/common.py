@@ -1,0 +1,80 @@
+"""Benchmark helpers shared by every ``lommebok bench`` module.
+
+Each benchmark module exposes ``run(limits: Limits, quick: bool) -> Iterator[BenchLine]`` and yields one
+:class:`BenchLine` per measured operation. Throughput is always reported against the raw ES256 limit measured
+with ``cryptography`` in the same process and run (:func:`measure_limits`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Raw ES256 operations per second on this machine, this run."""
+
+    sign: float
+    verify: float
+
+
+@dataclass
+class BenchLine:
+    name: str
+    ops_per_s: float
+    limit_ops_per_s: float | None = None
+    ratio_to_limit: float | None = None
+    peer: str | None = None
+    peer_ops_per_s: float | None = None
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        if d["note"] is None:
+            del d["note"]
+        for k in ("ops_per_s", "limit_ops_per_s", "ratio_to_limit", "peer_ops_per_s"):
+            if isinstance(d[k], float):
+                d[k] = round(d[k], 3 if k == "ratio_to_limit" else 1)
+        return d
+
+
+def measure(fn: Callable[[], object], *, seconds: float = 1.0, min_runs: int = 5) -> float:
+    """Operations per second of ``fn``: best of three timed rounds of about ``seconds / 3`` each."""
+    fn()  # warm up
+    best = 0.0
+    per_round = seconds / 3
+    for _ in range(3):
+        n = 0
+        start = time.perf_counter()
+        while True:
+            fn()
+            n += 1
+            elapsed = time.perf_counter() - start
+            if n >= min_runs and elapsed >= per_round:
+                break
+        best = max(best, n / elapsed)
+    return best
+
+
+def measure_limits(seconds: float = 1.0) -> Limits:
+    """Raw ES256 sign and verify rates with ``cryptography`` (the limits every ratio is taken against)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pub = key.public_key()
+    msg = b"x" * 200
+    sig = key.sign(msg, ec.ECDSA(hashes.SHA256()))
+    sign = measure(lambda: key.sign(msg, ec.ECDSA(hashes.SHA256())), seconds=seconds)
+    verify = measure(lambda: pub.verify(sig, msg, ec.ECDSA(hashes.SHA256())), seconds=seconds)
+    return Limits(sign=sign, verify=verify)
+
+
+def line(name: str, ops: float, limit: float | None, *, peer: str | None = None,
+         peer_ops: float | None = None, note: str | None = None) -> BenchLine:
+    """A bench line with the ratio to ``limit`` filled in."""
+    return BenchLine(name=name, ops_per_s=ops, limit_ops_per_s=limit,
+                     ratio_to_limit=(ops / limit) if limit else None,
+                     peer=peer, peer_ops_per_s=peer_ops, note=note)
