@@ -1,0 +1,266 @@
+"""Durable and short-lived storage.
+
+- :class:`Database`: SQLModel on SQLAlchemy's asyncio engine; SQLite (aiosqlite) by default, PostgreSQL
+  (asyncpg) by URL; Alembic migrations (``eidcore/migrations``) run on start and in tests.
+- :class:`KeyValueStore`: single-use values with a TTL and **atomic consume** (get-and-delete in one step):
+  :class:`MemoryStore` by default, :class:`RedisStore` (``GETDEL``, ``SET NX``) by URL. A value consumed by
+  one worker is gone for every other worker sharing the Redis server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from eidcore.errors import ConfigurationError, StorageUnavailable
+
+#: Modules that define SQLModel tables; imported before migrations and metadata use.
+MODEL_MODULES: tuple[str, ...] = ("eidcore.registers.models",)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def import_models() -> type[SQLModel]:
+    """Import every table module so ``SQLModel.metadata`` is complete; returns ``SQLModel``."""
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return SQLModel
+
+
+class Database:
+    """An async SQL database (SQLite by default, PostgreSQL by URL)."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {"echo": echo}
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        try:
+            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        except (SQLAlchemyError, ValueError, ModuleNotFoundError) as exc:
+            raise ConfigurationError(f"cannot use database URL: {exc}") from exc
+        if url.startswith("sqlite"):
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session; commit explicitly. Rolled back if the block raises."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as s:
+            try:
+                yield s
+            except BaseException:
+                await s.rollback()
+                raise
+
+    async def ping(self) -> None:
+        """Raise :class:`StorageUnavailable` unless the database answers ``SELECT 1``."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageUnavailable(f"database unreachable: {type(exc).__name__}") from exc
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent; safe to run on every start)."""
+        from alembic import command
+        from alembic.config import Config
+
+        import_models()
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_run_upgrade, cfg, command)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageUnavailable(f"cannot migrate the database: {exc}") from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _run_upgrade(connection: Any, cfg: Any, command: Any) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Key-value store for single-use values
+# --------------------------------------------------------------------------------------------------
+
+
+class KeyValueStore(Protocol):
+    """Short-lived values with a TTL. ``consume`` is atomic across every worker sharing the store."""
+
+    async def put(self, key: str, value: bytes, ttl: int, *, only_if_absent: bool = False) -> bool:
+        """Store ``value`` for ``ttl`` seconds; with ``only_if_absent`` returns False if the key exists."""
+        ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def consume(self, key: str) -> bytes | None:
+        """Get and delete in one atomic step: at most one caller ever receives the value."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def incr(self, key: str, ttl: int) -> int:
+        """Increment a counter (created at 1 with ``ttl``); returns the new value."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class MemoryStore:
+    """In-process store (the embedded default; only valid with a single worker)."""
+
+    namespace: str = "lommebok"
+    _data: dict[str, tuple[bytes, float]] = field(default_factory=dict)
+    _now: Any = time.monotonic
+
+    def _k(self, key: str) -> str:
+        return f"{self.namespace}:{key}"
+
+    def _live(self, k: str) -> bytes | None:
+        item = self._data.get(k)
+        if item is None:
+            return None
+        if item[1] <= self._now():
+            del self._data[k]
+            return None
+        return item[0]
+
+    async def put(self, key: str, value: bytes, ttl: int, *, only_if_absent: bool = False) -> bool:
+        k = self._k(key)
+        if only_if_absent and self._live(k) is not None:
+            return False
+        self._data[k] = (bytes(value), self._now() + ttl)
+        if len(self._data) % 1024 == 0:
+            self._sweep()
+        return True
+
+    async def get(self, key: str) -> bytes | None:
+        return self._live(self._k(key))
+
+    async def consume(self, key: str) -> bytes | None:
+        # No await between read and delete: atomic within the event loop.
+        k = self._k(key)
+        value = self._live(k)
+        if value is not None:
+            del self._data[k]
+        return value
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(self._k(key), None)
+
+    async def incr(self, key: str, ttl: int) -> int:
+        k = self._k(key)
+        current = self._live(k)
+        n = int(current or b"0") + 1
+        expires = self._data[k][1] if current is not None else self._now() + ttl
+        self._data[k] = (str(n).encode(), expires)
+        return n
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._data.clear()
+
+    def _sweep(self) -> None:
+        now = self._now()
+        for k in [k for k, (_, exp) in self._data.items() if exp <= now]:
+            del self._data[k]
+
+
+class RedisStore:
+    """Redis-backed store; ``consume`` is ``GETDEL`` (Redis >= 6.2), so it is atomic across processes."""
+
+    def __init__(self, url: str, *, namespace: str = "lommebok") -> None:
+        import redis.asyncio as aioredis
+
+        self.namespace = namespace
+        self._redis = aioredis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        self._url = url
+
+    def _k(self, key: str) -> str:
+        return f"{self.namespace}:{key}"
+
+    async def _call(self, coro: Any) -> Any:
+        from redis.exceptions import RedisError
+
+        try:
+            return await coro
+        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            raise StorageUnavailable(f"redis unreachable: {type(exc).__name__}") from exc
+
+    async def put(self, key: str, value: bytes, ttl: int, *, only_if_absent: bool = False) -> bool:
+        ok = await self._call(self._redis.set(self._k(key), value, ex=ttl, nx=only_if_absent))
+        return bool(ok)
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._call(self._redis.get(self._k(key)))
+        return bytes(value) if value is not None else None
+
+    async def consume(self, key: str) -> bytes | None:
+        value = await self._call(self._redis.getdel(self._k(key)))
+        return bytes(value) if value is not None else None
+
+    async def delete(self, key: str) -> None:
+        await self._call(self._redis.delete(self._k(key)))
+
+    async def incr(self, key: str, ttl: int) -> int:
+        k = self._k(key)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.incr(k)
+        pipe.expire(k, ttl, nx=True)
+        n, _ = await self._call(pipe.execute())
+        return int(n)
+
+    async def ping(self) -> None:
+        await self._call(self._redis.ping())
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def open_store(redis_url: str | None, *, namespace: str = "lommebok") -> KeyValueStore:
+    """The Redis store when a URL is given, else the in-memory store."""
+    if redis_url:
+        return RedisStore(redis_url, namespace=namespace)
+    return MemoryStore(namespace=namespace)

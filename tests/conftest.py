@@ -1,0 +1,123 @@
+"""Shared fixtures: the same tests run against the embedded defaults (SQLite, in-memory store) and against
+real PostgreSQL and Redis.
+
+PostgreSQL and Redis are found through ``LOMMEBOK_TEST_POSTGRES_URL`` / ``LOMMEBOK_TEST_REDIS_URL``, or at
+their default local addresses. Where they do not answer, those parametrizations skip with the reason, unless
+``LOMMEBOK_TEST_REQUIRE_SERVICES=1`` (as ``.ci/run`` sets), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from eidcore.storage import Database, KeyValueStore, MemoryStore, RedisStore
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+REQUIRE = os.environ.get("LOMMEBOK_TEST_REQUIRE_SERVICES") == "1"
+
+
+def _answers(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _unavailable(what: str, url: str) -> None:
+    msg = f"{what} not reachable at {url} (set LOMMEBOK_TEST_{what.upper()}_URL)"
+    if REQUIRE:
+        pytest.fail(msg + " and LOMMEBOK_TEST_REQUIRE_SERVICES=1")
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped at the end), as an asyncpg URL."""
+    base = os.environ.get("LOMMEBOK_TEST_POSTGRES_URL", DEFAULT_PG)
+    if not _answers(base, 5432):
+        _unavailable("postgres", base)
+    import asyncpg
+
+    name = f"lommebok_test_{secrets.token_hex(4)}"
+    plain = base.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(plain)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    parts = urlsplit(plain)
+    url = urlunsplit(("postgresql+asyncpg", parts.netloc, f"/{name}", "", ""))
+    migrated = Database(url)
+    asyncio.run(_migrate_and_dispose(migrated))
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _migrate_and_dispose(db: Database) -> None:
+    await db.migrate()
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("LOMMEBOK_TEST_REDIS_URL", DEFAULT_REDIS)
+    if not _answers(url, 6379):
+        _unavailable("redis", url)
+    return url
+
+
+async def _truncate_all(db: Database) -> None:
+    from sqlalchemy import text
+
+    from eidcore.storage import import_models
+
+    tables = [t.name for t in import_models().metadata.sorted_tables]
+    if tables:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
+    """A migrated, empty database: SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "lommebok.db"
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await database.migrate()
+    else:
+        url = request.getfixturevalue("postgres_url")
+        database = Database(url)
+        await _truncate_all(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
+    """An empty key-value store: in-memory, then Redis (a unique namespace per test)."""
+    ns = f"test-{secrets.token_hex(6)}"
+    kv: KeyValueStore
+    if request.param == "memory":
+        kv = MemoryStore(namespace=ns)
+    else:
+        kv = RedisStore(request.getfixturevalue("redis_url"), namespace=ns)
+    try:
+        yield kv
+    finally:
+        await kv.close()
