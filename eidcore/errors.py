@@ -99,7 +99,10 @@ class InvalidClaim(FormatError):
 
 
 class KeyBindingFailed(FormatError):
-    """Holder key binding failed; ``reason`` names what (missing, signature, typ, nonce, aud, iat, sd_hash, unexpected)."""
+    """Holder key binding failed.
+
+    ``reason`` names what: missing, signature, typ, nonce, aud, iat, sd_hash, unexpected.
+    """
 
     def __init__(self, description: str = "", *, reason: str = "invalid", **details: Any) -> None:
         self.reason = reason
@@ -318,3 +321,42 @@ class PayloadTooLarge(ProtocolError):
 class RateLimited(ProtocolError):
     code = "slow_down"
     status = 429
+
+
+# --------------------------------------------------------------------------------------------------
+# Registers and credential types (eidcore/registers, eidcore/credential_types.py)
+# --------------------------------------------------------------------------------------------------
+
+
+class UnknownPerson(NotFound):
+    """No person in the population register matches the identifier or person id."""
+
+
+class UnknownOrganisation(NotFound):
+    """No organisation in the organisation register has this organisation number."""
+
+
+class UnknownRegisterRecord(NotFound):
+    """The employment, guardianship or parental responsibility named does not exist (or has ended)."""
+
+
+class CredentialTypeSpecError(ConfigurationError):
+    """A folder under specs/credentials/ is missing a file or does not validate."""
+
+
+class UnknownCredentialType(UnknownCredentialConfiguration):
+    """No credential type with this id, vct or doctype is defined under specs/credentials/."""
+
+
+# --------------------------------------------------------------------------------------------------
+# mdoc (ISO/IEC 18013-5), added by the mdoc work
+# --------------------------------------------------------------------------------------------------
+
+
+class MdocStructureError(ParsingError):
+    """An mdoc breaks ISO/IEC 18013-5 structure rules; ``deviations`` names every rule broken."""
+
+    def __init__(self, description: str = "", *, deviations: list[str] | None = None, **details: Any) -> None:
+        self.deviations = list(deviations or [])
+        text = "mdoc does not conform to ISO/IEC 18013-5: " + "; ".join(self.deviations)
+        super().__init__(description or text, deviations=self.deviations, **details)

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import time
 from collections.abc import AsyncIterator
@@ -226,7 +225,7 @@ class RedisStore:
 
         try:
             return await coro
-        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, RedisError, OSError) as exc:
             raise StorageUnavailable(f"redis unreachable: {type(exc).__name__}") from exc
 
     async def put(self, key: str, value: bytes, ttl: int, *, only_if_absent: bool = False) -> bool:

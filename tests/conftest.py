@@ -9,10 +9,12 @@ their default local addresses. Where they do not answer, those parametrizations 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -58,13 +60,19 @@ def postgres_url() -> Iterator[str]:
         finally:
             await conn.close()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    _run(admin(f'CREATE DATABASE "{name}"'))
     parts = urlsplit(plain)
     url = urlunsplit(("postgresql+asyncpg", parts.netloc, f"/{name}", "", ""))
     migrated = Database(url)
-    asyncio.run(_migrate_and_dispose(migrated))
+    _run(_migrate_and_dispose(migrated))
     yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _run(coro: Any) -> Any:
+    """Run a coroutine to completion from sync code, even when an event loop is already running here."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def _migrate_and_dispose(db: Database) -> None:

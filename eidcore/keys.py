@@ -1,0 +1,289 @@
+"""Keys, certificates and the development PKI.
+
+P-256 / ES256 throughout (OpenID4VC HAIP 1.0 §7). In development, :func:`load_or_create_dev_pki` creates on
+first start, under ``<data_dir>/keys/`` (directory 0700, private keys 0600, written atomically):
+
+- ``root``: the dev root CA (the trust anchor relying parties configure; ``lommebok keys export-trust``);
+- ``issuer``: the PID issuer's document signer, usable as SD-JWT VC ``x5c`` and as mdoc ``x5chain``
+  (keyUsage digitalSignature, EKU ``1.0.18013.5.1.2`` per ISO/IEC 18013-5 Annex B, SAN with the issuer URL);
+- ``verifier``: the verifier's access certificate (SAN dNSName = the public host, for ``x509_san_dns`` and
+  ``x509_hash`` client identifiers, OpenID4VP 1.0 §5.9);
+- ``wallet_provider``: the wallet provider's signing certificate (wallet and key attestations).
+
+In production nothing is generated: each role's private key and chain are read from the files named in the
+settings (``LOMMEBOK_KEYS__<ROLE>_KEY`` and ``..._CHAIN``), and the trust anchors from ``..._TRUST_ANCHORS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+from eidcore.clock import SYSTEM_CLOCK, Clock
+from eidcore.errors import ConfigurationError
+
+Role = Literal["issuer", "verifier", "wallet_provider"]
+ROLES: tuple[Role, ...] = ("issuer", "verifier", "wallet_provider")
+MDOC_DS_EKU = ObjectIdentifier("1.0.18013.5.1.2")
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """A private key with its certificate chain (leaf first, the trust anchor excluded)."""
+
+    role: str
+    key: ec.EllipticCurvePrivateKey
+    chain: tuple[x509.Certificate, ...]
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self.chain[0]
+
+    @property
+    def chain_der(self) -> list[bytes]:
+        """The chain as DER (for ``x5c`` after base64, and for COSE ``x5chain``)."""
+        return [c.public_bytes(serialization.Encoding.DER) for c in self.chain]
+
+    @property
+    def cert_sha256(self) -> bytes:
+        """SHA-256 of the DER leaf certificate (the ``x509_hash`` client identifier, OpenID4VP 1.0 §5.9.3)."""
+        return hashlib.sha256(self.chain_der[0]).digest()
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """Every signing identity of a deployment and the trust anchors it was issued under."""
+
+    issuer: SigningIdentity
+    verifier: SigningIdentity
+    wallet_provider: SigningIdentity
+    trust_anchors: tuple[x509.Certificate, ...]
+    directory: Path | None = None
+
+    def identity(self, role: Role) -> SigningIdentity:
+        identity: SigningIdentity = getattr(self, role)
+        return identity
+
+
+# --------------------------------------------------------------------------------------------------
+# File handling
+# --------------------------------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    """Read a PEM P-256 private key; a :class:`ConfigurationError` names the file and the fix."""
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise ConfigurationError(f"key file not found: {path}") from None
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            f"key file {path} is corrupt or not an unencrypted PEM private key ({exc}); "
+            "in development delete the keys directory to generate new dev keys"
+        ) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ConfigurationError(f"key file {path} must hold a P-256 (ES256) private key")
+    return key
+
+
+def load_certificates(path: Path) -> tuple[x509.Certificate, ...]:
+    """Read one or more PEM certificates from a file."""
+    try:
+        certs = tuple(x509.load_pem_x509_certificates(path.read_bytes()))
+    except FileNotFoundError:
+        raise ConfigurationError(f"certificate file not found: {path}") from None
+    except ValueError as exc:
+        raise ConfigurationError(f"certificate file {path} is corrupt ({exc})") from None
+    if not certs:
+        raise ConfigurationError(f"certificate file {path} holds no certificate")
+    return certs
+
+
+def pem(*certs: x509.Certificate) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Dev PKI
+# --------------------------------------------------------------------------------------------------
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "NO"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lommebok development"),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
+
+
+def _ku(*, sign: bool = False, cert_sign: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=sign, content_commitment=False, key_encipherment=False, data_encipherment=False,
+        key_agreement=False, key_cert_sign=cert_sign, crl_sign=cert_sign, encipher_only=False, decipher_only=False,
+    )
+
+
+def make_root_ca(cn: str, *, now: dt.datetime, days: int = 3650) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A self-signed P-256 root CA (pathLen 0 below it: it signs leaves directly)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(_name(cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_ku(cert_sign=True), critical=True)
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def make_leaf(
+    cn: str,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    *,
+    now: dt.datetime,
+    days: int,
+    dns: list[str] | None = None,
+    uris: list[str] | None = None,
+    eku: list[ObjectIdentifier] | None = None,
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A P-256 end-entity certificate for signing, issued by ``ca_cert``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_ku(sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+    )
+    names: list[x509.GeneralName] = [x509.DNSName(d) for d in dns or []]
+    names += [x509.UniformResourceIdentifier(u) for u in uris or []]
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    if eku:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=True)
+    return key, builder.sign(ca_key, hashes.SHA256())
+
+
+def create_dev_pki(public_base_url: str, *, clock: Clock = SYSTEM_CLOCK) -> tuple[
+    tuple[ec.EllipticCurvePrivateKey, x509.Certificate], dict[Role, SigningIdentity]
+]:
+    """Generate the dev root CA and the three signing identities (nothing written)."""
+    from urllib.parse import urlsplit
+
+    now = clock.now()
+    host = urlsplit(public_base_url).hostname or "localhost"
+    root_key, root = make_root_ca("Lommebok Dev Root CA", now=now)
+    issuer_key, issuer_cert = make_leaf(
+        "Lommebok Dev PID Issuer (document signer)", root_key, root, now=now, days=455,
+        dns=[host], uris=[f"{public_base_url}/issuer"], eku=[MDOC_DS_EKU],
+    )
+    verifier_key, verifier_cert = make_leaf(
+        "Lommebok Dev Verifier", root_key, root, now=now, days=455, dns=[host],
+        uris=[f"{public_base_url}/verifier"], eku=[ExtendedKeyUsageOID.SERVER_AUTH],
+    )
+    wp_key, wp_cert = make_leaf(
+        "Lommebok Dev Wallet Provider", root_key, root, now=now, days=455, dns=[host],
+        uris=[f"{public_base_url}/wallet"],
+    )
+    ids: dict[Role, SigningIdentity] = {
+        "issuer": SigningIdentity("issuer", issuer_key, (issuer_cert,)),
+        "verifier": SigningIdentity("verifier", verifier_key, (verifier_cert,)),
+        "wallet_provider": SigningIdentity("wallet_provider", wp_key, (wp_cert,)),
+    }
+    return (root_key, root), ids
+
+
+def _files(directory: Path, role: str) -> tuple[Path, Path]:
+    return directory / f"{role}.key.pem", directory / f"{role}.chain.pem"
+
+
+def load_keyset(directory: Path) -> KeySet:
+    """Load a key set written by :func:`load_or_create_dev_pki` (or laid out the same way by hand)."""
+    ids = {}
+    for role in ROLES:
+        key_file, chain_file = _files(directory, role)
+        key = load_private_key(key_file)
+        chain = load_certificates(chain_file)
+        if chain[0].public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[union-attr]
+            raise ConfigurationError(f"{chain_file}: the certificate does not belong to the key in {key_file}")
+        ids[role] = SigningIdentity(role, key, chain)
+    anchors = load_certificates(directory / "trust-anchors.pem")
+    return KeySet(issuer=ids["issuer"], verifier=ids["verifier"], wallet_provider=ids["wallet_provider"],
+                  trust_anchors=anchors, directory=directory)
+
+
+def load_or_create_dev_pki(directory: Path, public_base_url: str, *, clock: Clock = SYSTEM_CLOCK) -> KeySet:
+    """Load the dev PKI from ``directory``, creating it on first use (all files, or none)."""
+    marker = directory / "trust-anchors.pem"
+    if marker.exists():
+        return load_keyset(directory)
+    if directory.exists() and any(directory.glob("*.pem")):
+        raise ConfigurationError(
+            f"{directory} holds some key files but no trust-anchors.pem: it is incomplete; "
+            "delete the directory to generate new dev keys"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    (root_key, root), ids = create_dev_pki(public_base_url, clock=clock)
+    _atomic_write(directory / "root.key.pem", _key_pem(root_key), 0o600)
+    for role, ident in ids.items():
+        key_file, chain_file = _files(directory, role)
+        _atomic_write(key_file, _key_pem(ident.key), 0o600)
+        _atomic_write(chain_file, pem(*ident.chain), 0o644)
+    _atomic_write(marker, pem(root), 0o644)  # written last: its presence means the set is complete
+    return load_keyset(directory)
+
+
+def cert_fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 fingerprint of the DER certificate, hex with colons."""
+    return cert.fingerprint(hashes.SHA256()).hex(":").upper()

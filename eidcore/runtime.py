@@ -1,0 +1,106 @@
+"""The runtime every service shares: settings, clock, database, key-value store, keys and dev secrets.
+
+One :class:`Runtime` per process. ``lommebok serve`` creates it once and hands it to each service's
+``create_app``; a service app built without one creates its own and runs its start/stop in its lifespan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eidcore.clock import SYSTEM_CLOCK, Clock
+from eidcore.errors import ConfigurationError
+from eidcore.keys import KeySet, load_keyset, load_or_create_dev_pki
+from eidcore.settings import Settings
+from eidcore.storage import Database, KeyValueStore, open_store
+
+log = logging.getLogger("lommebok")
+
+
+def dev_secret(data_dir: Path, name: str) -> tuple[str, Path]:
+    """Read (or create, 0600) a random dev secret under ``<data_dir>/secrets/<name>``."""
+    path = data_dir / "secrets" / name
+    if path.exists():
+        value = path.read_text().strip()
+        if len(value) < 32:
+            raise ConfigurationError(f"{path} is too short to be a secret; delete it to generate a new one")
+        return value, path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    value = secrets.token_urlsafe(32)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value + "\n")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return value, path
+
+
+def secret_matches(presented: str, expected: str) -> bool:
+    """Constant-time comparison of a presented bearer secret with the expected one."""
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
+def pseudonym(value: str, *, salt: str = "lommebok") -> str:
+    """A stable pseudonymous id for logs (never log names, numbers or claim values)."""
+    return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class Runtime:
+    """Shared state of one process."""
+
+    settings: Settings
+    clock: Clock = SYSTEM_CLOCK
+    db: Database = field(init=False)
+    store: KeyValueStore = field(init=False)
+    keys: KeySet | None = None
+    admin_token: str | None = None
+    admin_token_file: Path | None = None
+    started: bool = False
+
+    def __post_init__(self) -> None:
+        self.db = Database(self.settings.effective_database_url)
+        self.store = open_store(self.settings.redis_url)
+
+    async def start(self) -> None:
+        """Migrate, check the store, load (or in dev create) keys and secrets, seed the dev register."""
+        if self.started:
+            return
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.db.ping()
+        await self.db.migrate()
+        await self.store.ping()
+        if s.environment == "production":
+            if s.keys_dir is None:
+                raise ConfigurationError("production needs LOMMEBOK_KEYS_DIR with the keys and chains of each role")
+            self.keys = load_keyset(s.keys_dir)
+            if not s.admin_token:
+                raise ConfigurationError("production needs LOMMEBOK_ADMIN_TOKEN for the admin APIs")
+            self.admin_token = s.admin_token
+        else:
+            self.keys = load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url, clock=self.clock)
+            if s.admin_token:
+                self.admin_token = s.admin_token
+            else:
+                self.admin_token, self.admin_token_file = dev_secret(s.data_dir, "admin-token")
+            if s.seed_register:
+                await self._seed()
+        self.started = True
+
+    async def _seed(self) -> None:
+        try:
+            from eidcore.registers.seed import seed_if_empty
+        except ImportError:  # registers not available in this build
+            return
+        await seed_if_empty(self.db, clock=self.clock)
+
+    async def stop(self) -> None:
+        await self.store.close()
+        await self.db.dispose()
+        self.started = False

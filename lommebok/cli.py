@@ -1,0 +1,234 @@
+"""The ``lommebok`` command: serve, keys, register, openapi, bench (and more as the services grow)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eidcore.errors import ConfigurationError, LommebokError, StorageUnavailable
+from eidcore.settings import SERVICES, Settings, load_settings
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigurationError as exc:
+        raise click.ClickException(exc.description) from None
+
+
+def fail(exc: LommebokError) -> click.ClickException:
+    """A clean CLI error (exit 1) naming what is wrong and how to fix it."""
+    return click.ClickException(exc.description)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lommebok")
+def main() -> None:
+    """Lommebok: an open digital identity wallet backend (issuer, verifier, wallet API)."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option("--service", type=click.Choice(["all", *SERVICES]), default="all", show_default=True,
+              help="Run all three services in one process, or one service alone (as production would).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (more than one needs LOMMEBOK_REDIS_URL).")
+def serve(host: str, port: int, service: str, workers: int | None) -> None:
+    """Run Lommebok with embedded defaults (SQLite in ./var, in-memory store, dev PKI, synthetic register)."""
+    import uvicorn
+
+    base = None if port == 8000 and host in ("127.0.0.1", "localhost", "0.0.0.0") else f"http://localhost:{port}"  # noqa: S104
+    settings = _settings(workers=workers, public_base_url=base) if base else _settings(workers=workers)
+    services = list(SERVICES) if service == "all" else [service]
+    # Preflight: fail fast with a clear message instead of a traceback inside the server.
+    from eidcore.runtime import Runtime
+
+    rt = Runtime(settings)
+    try:
+        asyncio.run(_preflight(rt))
+    except (ConfigurationError, StorageUnavailable) as exc:
+        raise fail(exc) from None
+    _banner(settings, services, rt)
+    import os
+
+    os.environ["LOMMEBOK_SERVE_SERVICES"] = ",".join(services)
+    os.environ["LOMMEBOK_PUBLIC_BASE_URL"] = settings.public_base_url
+    uvicorn.run(
+        "lommebok.asgi:create", factory=True, host=host, port=port, workers=settings.workers,
+        log_level=settings.log_level.lower(), access_log=False, proxy_headers=True,
+    )
+
+
+async def _preflight(rt: Any) -> None:
+    try:
+        await rt.start()
+    finally:
+        await rt.stop()
+
+
+def _banner(settings: Settings, services: list[str], rt: Any) -> None:
+    base = settings.public_base_url
+    click.echo("Lommebok is starting")
+    for s in services:
+        click.echo(f"  {s:<9} {base}/{s}   (OpenAPI: {base}/{s}/schema/swagger, health: {base}/{s}/health)")
+    click.echo(f"  landing   {base}/")
+    click.echo(f"  database  {settings.effective_database_url.split('@')[-1]}")
+    click.echo(f"  store     {'redis' if settings.redis_url else 'in-memory (single worker)'}")
+    if rt.keys is not None and rt.keys.directory is not None:
+        click.echo(f"  keys      {rt.keys.directory} (trust anchor: {rt.keys.directory / 'trust-anchors.pem'})")
+    if rt.admin_token_file is not None:
+        click.echo(f"  admin API bearer token: {rt.admin_token_file}")
+    secrets_dir = settings.data_dir / "secrets"
+    rp = sorted(secrets_dir.glob("rp-*")) if secrets_dir.exists() else []
+    for f in rp:
+        click.echo(f"  relying-party API key: {f}")
+
+
+# --------------------------------------------------------------------------------------------------
+# keys
+# --------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Inspect the signing keys and certificates (the dev PKI is created on first start)."""
+
+
+def _load_keys() -> Any:
+    from eidcore.keys import load_keyset, load_or_create_dev_pki
+
+    s = _settings()
+    try:
+        if s.environment == "production":
+            if s.keys_dir is None:
+                raise ConfigurationError("set LOMMEBOK_KEYS_DIR")
+            return load_keyset(s.keys_dir)
+        return load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url)
+    except ConfigurationError as exc:
+        raise fail(exc) from None
+
+
+@keys.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def keys_show(as_json: bool) -> None:
+    """Print each role's certificate chain, fingerprints and JWK thumbprint."""
+    from eidcore.keys import ROLES, cert_fingerprint
+
+    ks = _load_keys()
+    out: dict[str, Any] = {}
+    for role in ROLES:
+        ident = ks.identity(role)
+        out[role] = {
+            "chain": [
+                {"subject": c.subject.rfc4514_string(), "issuer": c.issuer.rfc4514_string(),
+                 "not_after": c.not_valid_after_utc.isoformat(), "sha256": cert_fingerprint(c)}
+                for c in ident.chain
+            ],
+            "jwk_thumbprint": _thumbprint(ident.key.public_key()),
+            "x509_hash": _b64u(ident.cert_sha256),
+        }
+    out["trust_anchors"] = [{"subject": a.subject.rfc4514_string(), "sha256": cert_fingerprint(a)}
+                            for a in ks.trust_anchors]
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    for role in ROLES:
+        click.echo(f"{role}:")
+        for c in out[role]["chain"]:
+            click.echo(f"  {c['subject']}\n    issued by {c['issuer']}, until {c['not_after']}")
+            click.echo(f"    sha256 {c['sha256']}")
+        click.echo(f"  JWK thumbprint (RFC 7638): {out[role]['jwk_thumbprint']}")
+        click.echo(f"  x509_hash: {out[role]['x509_hash']}")
+    for a in out["trust_anchors"]:
+        click.echo(f"trust anchor: {a['subject']}\n  sha256 {a['sha256']}")
+
+
+def _b64u(data: bytes) -> str:
+    from eidcore.encoding import b64u_encode
+
+    return b64u_encode(data)
+
+
+def _thumbprint(public_key: Any) -> str:
+    """RFC 7638 SHA-256 JWK thumbprint of a P-256 public key."""
+    import hashlib
+
+    nums = public_key.public_numbers()
+    canon = json.dumps(
+        {"crv": "P-256", "kty": "EC", "x": _b64u(nums.x.to_bytes(32, "big")), "y": _b64u(nums.y.to_bytes(32, "big"))},
+        separators=(",", ":"), sort_keys=True,
+    )
+    return _b64u(hashlib.sha256(canon.encode()).digest())
+
+
+@keys.command("export-trust")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the PEM trust anchor(s) relying parties configure.")
+def keys_export_trust(out: Path) -> None:
+    """Write the root certificate(s) that relying parties and wallets configure as trust anchor."""
+    from eidcore.keys import pem
+
+    ks = _load_keys()
+    out.write_bytes(pem(*ks.trust_anchors))
+    click.echo(f"wrote {len(ks.trust_anchors)} trust anchor(s) to {out}")
+
+
+# --------------------------------------------------------------------------------------------------
+# openapi
+# --------------------------------------------------------------------------------------------------
+
+
+@main.command("openapi")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("specs/openapi"),
+              show_default=True, help="Folder for <service>.json.")
+@click.option("--check", is_flag=True, help="Exit 1 if the committed documents differ from the code.")
+def openapi_cmd(out: Path, check: bool) -> None:
+    """Write (or --check) the generated OpenAPI document of every service."""
+    from lommebok.openapi import render_all
+
+    drift = []
+    for name, text in render_all().items():
+        path = out / f"{name}.json"
+        if check:
+            if not path.exists() or path.read_text() != text:
+                drift.append(str(path))
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            click.echo(f"wrote {path}")
+    if drift:
+        raise click.ClickException("OpenAPI drift, run `lommebok openapi`: " + ", ".join(drift))
+
+
+# --------------------------------------------------------------------------------------------------
+# bench
+# --------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("suites", nargs=-1)
+@click.option("--quick", is_flag=True, help="Shorter measurements (for a smoke run).")
+def bench(suites: tuple[str, ...], quick: bool) -> None:
+    """Run benchmarks; prints one JSON object per line (ratios to the raw ES256 limit of this run)."""
+    from lommebok.bench import run_suites
+
+    for line in run_suites(list(suites), quick=quick):
+        click.echo(json.dumps(line), nl=True)
+        sys.stdout.flush()
+
+
+def _register_subcommands() -> None:
+    try:
+        from lommebok.cli_register import register_group
+    except ImportError:
+        return
+    main.add_command(register_group, "register")
+
+
+_register_subcommands()

@@ -1,0 +1,137 @@
+"""`lommebok serve` as a real process over HTTP, and the CLI's clear failures on bad configuration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+
+LOMMEBOK = [sys.executable, "-m", "lommebok"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def env_for(tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOMMEBOK_")}
+    env["LOMMEBOK_DATA_DIR"] = str(tmp / "var")
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def serving(tmp: Path, *args: str, **extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*LOMMEBOK, "serve", "--port", str(port), *args], env=env_for(tmp, **extra),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("server did not come up in 60 s")
+            time.sleep(0.2)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_serve_runs_all_three_services(tmp_path: Path) -> None:
+    with serving(tmp_path) as (base, _):
+        for service in ("issuer", "verifier", "wallet"):
+            assert httpx.get(f"{base}/{service}/health").json() == {"status": "ok"}
+            assert httpx.get(f"{base}/{service}/ready").json()["status"] == "ok"
+        assert "Lommebok" in httpx.get(f"{base}/").text
+    assert (tmp_path / "var" / "lommebok.db").exists()
+    assert (tmp_path / "var" / "keys" / "trust-anchors.pem").exists()
+    assert (tmp_path / "var" / "secrets" / "admin-token").stat().st_mode & 0o077 == 0
+
+
+def test_serve_one_service_alone(tmp_path: Path) -> None:
+    with serving(tmp_path, "--service", "verifier") as (base, _):
+        assert httpx.get(f"{base}/verifier/health").status_code == 200
+        assert httpx.get(f"{base}/issuer/health").status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_serve_on_postgres_and_redis(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+    with serving(tmp_path, "--workers", "2", LOMMEBOK_DATABASE_URL=postgres_url, LOMMEBOK_REDIS_URL=redis_url) as (
+        base, _,
+    ):
+        for _ in range(4):  # several requests, so both workers answer
+            assert httpx.get(f"{base}/issuer/ready").json()["checks"] == {"database": "ok", "store": "ok"}
+
+
+def run_cli(tmp: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*LOMMEBOK, *args], env=env_for(tmp, **extra), capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"LOMMEBOK_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "database unreachable"),
+        ({"LOMMEBOK_REDIS_URL": "redis://127.0.0.1:1/0"}, "redis unreachable"),
+        ({"LOMMEBOK_CONSENT_AGE": "old"}, "LOMMEBOK_CONSENT_AGE"),
+        ({"LOMMEBOK_WORKERS": "4"}, "LOMMEBOK_REDIS_URL"),
+    ],
+)
+def test_serve_refuses_bad_configuration_clearly(tmp_path: Path, extra: dict[str, str], message: str) -> None:
+    out = run_cli(tmp_path, "serve", "--port", str(free_port()), **extra)
+    assert out.returncode != 0
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_serve_refuses_a_corrupt_key_file(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "keys", "show").returncode == 0
+    (tmp_path / "var" / "keys" / "verifier.key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnope\n")
+    out = run_cli(tmp_path, "serve", "--port", str(free_port()))
+    assert out.returncode != 0
+    assert "verifier.key.pem is corrupt" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_keys_show_and_export_trust(tmp_path: Path) -> None:
+    out = run_cli(tmp_path, "keys", "show")
+    assert out.returncode == 0, out.stderr
+    assert "JWK thumbprint (RFC 7638)" in out.stdout and "Lommebok Dev Root CA" in out.stdout
+    anchor = tmp_path / "anchor.pem"
+    out = run_cli(tmp_path, "keys", "export-trust", "--out", str(anchor))
+    assert out.returncode == 0, out.stderr
+    root = x509.load_pem_x509_certificate(anchor.read_bytes())
+    assert root.subject == root.issuer
+    assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+
+
+def test_scripts_exist_and_are_executable() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for name in ("serve", "test", "bench"):
+        assert os.access(root / "scripts" / name, os.X_OK)
+    assert shutil.which("bash")
