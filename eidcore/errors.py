@@ -360,3 +360,26 @@ class MdocStructureError(ParsingError):
         self.deviations = list(deviations or [])
         text = "mdoc does not conform to ISO/IEC 18013-5: " + "; ".join(self.deviations)
         super().__init__(description or text, deviations=self.deviations, **details)
+
+
+# --------------------------------------------------------------------------------------------------
+# DCQL (eidcore/dcql): OpenID4VP 1.0 §6 queries, §7 claims path pointers
+# --------------------------------------------------------------------------------------------------
+
+
+class ClaimsPathError(InvalidClaim):
+    """A claims path pointer cannot be applied to a credential: a step meets the wrong type (OpenID4VP 1.0 §7)."""
+
+
+class DcqlMismatch(ProtocolError):
+    """A vp_token does not satisfy the DCQL query; ``check`` names the failed check, ``query_id`` and ``path`` where."""
+
+    code = "invalid_request"
+
+    def __init__(
+        self, description: str = "", *, check: str, query_id: str | None = None, path: Any = None, **details: Any
+    ) -> None:
+        self.check = check
+        self.query_id = query_id
+        self.path = path
+        super().__init__(description or f"dcql check failed: {check}", check=check, query_id=query_id, **details)

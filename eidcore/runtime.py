@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import ConfigurationError
 from eidcore.keys import KeySet, load_keyset, load_or_create_dev_pki
@@ -62,10 +64,26 @@ class Runtime:
     admin_token: str | None = None
     admin_token_file: Path | None = None
     started: bool = False
+    #: transport for outbound HTTP (status lists, the issuer's admin API, ...); tests route it in-process
+    outbound_transport: httpx.AsyncBaseTransport | None = None
+    http: httpx.AsyncClient = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.effective_database_url)
         self.store = open_store(self.settings.redis_url)
+        self.http = self._make_http()
+
+    def _make_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self.outbound_transport, timeout=httpx.Timeout(10.0, connect=5.0),
+            follow_redirects=False, limits=httpx.Limits(max_connections=50),
+            headers={"User-Agent": "Lommebok/0.1"},
+        )
+
+    def route_outbound(self, transport: httpx.AsyncBaseTransport) -> None:
+        """Send every outbound request through ``transport`` (tests: an in-process ASGI app)."""
+        self.outbound_transport = transport
+        self.http = self._make_http()
 
     async def start(self) -> None:
         """Migrate, check the store, load (or in dev create) keys and secrets, seed the dev register."""
@@ -94,13 +112,15 @@ class Runtime:
         self.started = True
 
     async def _seed(self) -> None:
-        try:
-            from eidcore.registers.seed import seed_if_empty
-        except ImportError:  # registers not available in this build
-            return
-        await seed_if_empty(self.db, clock=self.clock)
+        from eidcore.registers import seed_register
+
+        result = await seed_register(self.db, clock=self.clock)
+        if result.created:
+            log.info("seeded the synthetic register: %s", result.message)
 
     async def stop(self) -> None:
+        await self.http.aclose()
+        self.http = self._make_http()
         await self.store.close()
         await self.db.dispose()
         self.started = False

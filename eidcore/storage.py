@@ -26,7 +26,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from eidcore.errors import ConfigurationError, StorageUnavailable
 
 #: Modules that define SQLModel tables; imported before migrations and metadata use.
-MODEL_MODULES: tuple[str, ...] = ("eidcore.registers.models",)
+MODEL_MODULES: tuple[str, ...] = (
+    "eidcore.registers.models",
+    "issuer.models",
+    "verifier.models",
+    "wallet_api.models",
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -105,7 +110,7 @@ class Database:
 
 def _run_upgrade(connection: Any, cfg: Any, command: Any) -> None:
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -99,6 +99,21 @@ async def _truncate_all(db: Database) -> None:
             await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
 
 
+@pytest.fixture
+def clean_postgres_url(postgres_url: str) -> str:
+    """The session's PostgreSQL database with every table emptied (for tests that start a whole runtime)."""
+
+    async def clean() -> None:
+        database = Database(postgres_url)
+        try:
+            await _truncate_all(database)
+        finally:
+            await database.dispose()
+
+    _run(clean())
+    return postgres_url
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
     """A migrated, empty database: SQLite file, then PostgreSQL."""

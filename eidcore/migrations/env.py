@@ -18,6 +18,7 @@ def run() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=context.config.attributes.get("include_object"),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -135,3 +136,12 @@ def test_scripts_exist_and_are_executable() -> None:
     for name in ("serve", "test", "bench"):
         assert os.access(root / "scripts" / name, os.X_OK)
     assert shutil.which("bash")
+
+
+async def test_stack_fixture_serves_every_service(stack: Any) -> None:
+    for service in ("issuer", "verifier", "wallet"):
+        r = await stack.client.get(f"/{service}/ready")
+        assert r.json()["checks"] == {"database": "ok", "store": "ok"}
+    # outbound HTTP of the services is routed to the same in-process app
+    r = await stack.runtime.http.get(stack.url("/verifier/health"))
+    assert r.status_code == 200
