@@ -223,12 +223,28 @@ def bench(suites: tuple[str, ...], quick: bool) -> None:
         sys.stdout.flush()
 
 
+#: subcommand groups: (module under lommebok, attribute, command name)
+SUBCOMMANDS = (
+    ("cli_register", "register_group", "register"),
+    ("cli_issuer", "issuer_group", "issuer"),
+    ("cli_verifier", "verifier_group", "verifier"),
+    ("cli_wallet", "wallet_group", "wallet"),
+    ("cli_credentials", "credentials_group", "credentials"),
+    ("demo", "demo_command", "demo"),
+)
+
+
 def _register_subcommands() -> None:
-    try:
-        from lommebok.cli_register import register_group
-    except ImportError:
-        return
-    main.add_command(register_group, "register")
+    import importlib
+
+    for module, attr, name in SUBCOMMANDS:
+        try:
+            mod = importlib.import_module(f"lommebok.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"lommebok.{module}":
+                raise
+            continue
+        main.add_command(getattr(mod, attr), name)
 
 
 _register_subcommands()

@@ -8,7 +8,11 @@ from collections.abc import Iterator
 from lommebok.bench.common import line, measure_limits
 
 #: suite name -> module under lommebok.bench exposing run(limits, quick)
-SUITES = {"formats": ("sd_jwt", "mdoc", "status_list")}
+SUITES = {
+    "formats": ("sd_jwt", "mdoc", "status_list"),
+    "issuer": ("issuer_http",),
+    "verifier": ("verifier_http",),
+}
 
 
 def run_suites(suites: list[str], *, quick: bool = False) -> Iterator[dict[str, object]]:
