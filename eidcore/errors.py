@@ -383,3 +383,58 @@ class DcqlMismatch(ProtocolError):
         self.query_id = query_id
         self.path = path
         super().__init__(description or f"dcql check failed: {check}", check=check, query_id=query_id, **details)
+
+
+# --------------------------------------------------------------------------------------------------
+# Wallet provider (wallet_api): RFC 9457 problem types of the wallet API
+# --------------------------------------------------------------------------------------------------
+
+
+class InvalidDeviceAttestation(InvalidRequest):
+    """The platform key attestation (Android Key Attestation chain, dev device attestation) is not acceptable."""
+
+    code = "invalid_device_attestation"
+
+
+class InstanceNotActive(AccessDenied):
+    """The wallet instance is suspended or revoked; ``state`` names which."""
+
+    code = "instance_not_active"
+
+
+class PreconditionFailed(ProtocolError):
+    """RFC 9110 §13.1.1: the If-Match precondition does not hold (the resource changed)."""
+
+    code = "precondition_failed"
+    status = 412
+
+
+class UpstreamUnavailable(LommebokError):
+    """A service this one depends on (e.g. the issuer's admin API) did not answer as expected."""
+
+    code = "upstream_unavailable"
+    status = 502
+
+
+class RemoteProblem(LommebokError):
+    """Client side: a service answered with an error (RFC 9457 problem or OAuth error); ``error`` and
+    ``http_status`` are what it sent, ``description`` its detail."""
+
+    code = "remote_error"
+    status = 502
+
+    def __init__(self, description: str = "", *, error: str, http_status: int, **details: Any) -> None:
+        self.error = error
+        self.http_status = http_status
+        super().__init__(description or error, error=error, http_status=http_status, **details)
+
+
+# --------------------------------------------------------------------------------------------------
+# Issuer (issuer/): the resource server's DPoP nonce demand (RFC 9449 §9)
+# --------------------------------------------------------------------------------------------------
+
+
+class UseDPoPNonceAtResource(UseDPoPNonce):
+    """RFC 9449 §9: a resource server (the credential endpoint) demands a fresh DPoP nonce with HTTP 401."""
+
+    status = 401

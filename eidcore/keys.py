@@ -31,6 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import ConfigurationError
+from eidcore.jose import SigningKey
 
 Role = Literal["issuer", "verifier", "wallet_provider"]
 ROLES: tuple[Role, ...] = ("issuer", "verifier", "wallet_provider")
@@ -53,6 +54,10 @@ class SigningIdentity:
     def chain_der(self) -> list[bytes]:
         """The chain as DER (for ``x5c`` after base64, and for COSE ``x5chain``)."""
         return [c.public_bytes(serialization.Encoding.DER) for c in self.chain]
+
+    def signing_key(self, *, kid: str | None = None) -> SigningKey:
+        """The key as a JOSE signing key carrying this chain as ``x5c`` (ES256)."""
+        return SigningKey(self.key, "ES256", kid, tuple(self.chain_der))
 
     @property
     def cert_sha256(self) -> bytes:

@@ -105,6 +105,15 @@ def validate_chain(
     reached and :class:`InvalidCertificate` when a certificate is expired, not yet valid, or lacks the
     required usage.
     """
+    try:
+        return _validate(chain, anchors, at=at, purpose=purpose)
+    except ValueError as exc:  # cryptography parses lazily: a damaged field fails when first read
+        raise InvalidCertificate(f"a certificate in the chain is malformed: {exc}") from exc
+
+
+def _validate(
+    chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], *, at: datetime, purpose: Purpose
+) -> x509.Certificate:
     if not chain:
         raise ParsingError("empty certificate chain")
     if len(chain) > MAX_CHAIN:

@@ -118,3 +118,25 @@ def test_key_and_certificate_must_match(tmp_path: Path) -> None:
     (d / "issuer.chain.pem").write_bytes((d / "verifier.chain.pem").read_bytes())
     with pytest.raises(ConfigurationError, match="does not belong"):
         load_or_create_dev_pki(d, "http://localhost:8000")
+
+
+def test_lazily_malformed_certificate_is_invalid_certificate(pki: KeySet) -> None:
+    """cryptography parses names lazily: a damaged issuer name must not escape as a bare ValueError."""
+    der = pki.issuer.chain_der[0]
+    start = der.index(pki.issuer.certificate.issuer.public_bytes())
+    damaged = None
+    for i in range(start, start + 40):  # zero one byte of the issuer Name until the DER loads but .issuer fails
+        candidate = bytearray(der)
+        candidate[i] = 0
+        try:
+            cert = x509.load_der_x509_certificate(bytes(candidate))
+        except ValueError:
+            continue
+        try:
+            _ = cert.issuer
+        except ValueError:
+            damaged = cert
+            break
+    assert damaged is not None
+    with pytest.raises(InvalidCertificate, match="malformed"):
+        validate_chain([damaged], pki.trust_anchors, at=NOW)
