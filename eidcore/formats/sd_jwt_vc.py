@@ -239,6 +239,9 @@ class X5cIssuerKey:
     """§3.5 "X.509 certificates": the issuer key is the ``x5c`` leaf's key, after chain validation against the
     caller's ``anchors`` (``eidcore.trust.x509.validate_chain``, purpose ``sd_jwt_vc_issuer``).
 
+    When the payload has ``iss``, it must equal a uniformResourceIdentifier SAN of the leaf, or its host must
+    equal a dNSName SAN of the leaf (§3.5); otherwise :class:`UntrustedIssuer`.
+
     A validated chain is cached by its exact ``x5c`` value; a cache hit still re-checks the validity window of
     every certificate against the clock.
     """
@@ -248,7 +251,9 @@ class X5cIssuerKey:
     validator: ChainValidator = validate_chain
     purpose: str = "sd_jwt_vc_issuer"
     cache_size: int = 256
-    _cache: dict[tuple[str, ...], tuple[jose.PublicKey, datetime, datetime]] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[str, ...], tuple[jose.PublicKey, datetime, datetime, frozenset[str], frozenset[str]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __call__(self, jws: jose.UnverifiedJws, claims: Mapping[str, Any]) -> jose.PublicKey:
         if "x5c" not in jws.header:
@@ -257,8 +262,9 @@ class X5cIssuerKey:
         key_id = tuple(raw) if isinstance(raw, list) and all(isinstance(x, str) for x in raw) else None
         now = self.clock.now()
         if key_id is not None and key_id in self._cache:
-            cached, not_before, not_after = self._cache[key_id]
+            cached, not_before, not_after, uris, dns = self._cache[key_id]
             if not_before <= now <= not_after:
+                _check_iss(claims.get("iss"), uris, dns)
                 return cached
             raise InvalidCertificate("a certificate in the x5c chain is outside its validity period")
         chain = jose.x5c_certificates(jws.header)
@@ -267,12 +273,38 @@ class X5cIssuerKey:
         if not isinstance(leaf_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
             raise UntrustedIssuer("the issuer certificate key type is not supported")
         key: jose.PublicKey = leaf_key
+        uris, dns = _leaf_names(leaf)
+        _check_iss(claims.get("iss"), uris, dns)
         if key_id is not None:
             if len(self._cache) >= self.cache_size:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key_id] = (key, max(c.not_valid_before_utc for c in chain),
-                                   min(c.not_valid_after_utc for c in chain))
+                                   min(c.not_valid_after_utc for c in chain), uris, dns)
         return key
+
+
+def _leaf_names(leaf: x509.Certificate) -> tuple[frozenset[str], frozenset[str]]:
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return frozenset(), frozenset()
+    uris = frozenset(san.get_values_for_type(x509.UniformResourceIdentifier))
+    dns = frozenset(d.lower() for d in san.get_values_for_type(x509.DNSName))
+    return uris, dns
+
+
+def _check_iss(iss: Any, uris: frozenset[str], dns: frozenset[str]) -> None:
+    """§3.5: ``iss`` matches a URI SAN of the leaf, or its host a dNSName SAN."""
+    if iss is None:
+        return
+    if not isinstance(iss, str):
+        raise InvalidClaim("iss must be a string")
+    if iss in uris:
+        return
+    host = urlsplit(iss).hostname
+    if host and host.lower() in dns:
+        return
+    raise UntrustedIssuer("iss does not match a subjectAltName of the issuer certificate")
 
 
 class JsonFetcher(Protocol):

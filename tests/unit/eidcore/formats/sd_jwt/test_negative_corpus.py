@@ -198,6 +198,7 @@ def cert_chain(*, leaf_key: jose.SigningKey, expired: bool = False,
             .not_valid_before(now - dt.timedelta(days=5)).not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), True)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("issuer.example.no")]), False)
             .sign(root_key, hashes.SHA256()))
     anchor = root
     if other_root:

@@ -73,6 +73,7 @@ def _issuer_chain() -> tuple[jose.SigningKey, x509.Certificate]:
             .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), True)
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(ISS)]), False)
             .sign(inter_key, hashes.SHA256()))
     key = jose.SigningKey(leaf_key, "ES256", None, (leaf.public_bytes(Encoding.DER), inter.public_bytes(Encoding.DER)))
     return key, root
@@ -213,3 +214,18 @@ def test_absolute_expiry() -> None:
     assert _issue(expires_at=NOW + 99).payload["exp"] == NOW + 99
     with pytest.raises(InvalidClaim):
         _issue(expires_at=NOW + 99, expires_in=5)
+
+
+def test_iss_must_match_a_san_of_the_x5c_leaf() -> None:
+    """§3.5: iss equals a URI SAN of the leaf, or its host equals a dNSName SAN; anything else is untrusted."""
+    key, root = _issuer_chain()
+    resolver = X5cIssuerKey([root], CLOCK)
+    verifier = SdJwtVcVerifier(resolver, clock=CLOCK)
+    good = SdJwtVcIssuer(key, iss=ISS, clock=CLOCK, include_x5c=True).issue(PID, vct=VCT)
+    verifier.verify(good.compact, MUST_NOT_BE_PRESENT)
+    forged = SdJwtVcIssuer(key, iss="https://other-issuer.example/pid", clock=CLOCK, include_x5c=True).issue(
+        PID, vct=VCT)
+    with pytest.raises(UntrustedIssuer, match="subjectAltName"):
+        verifier.verify(forged.compact, MUST_NOT_BE_PRESENT)  # cached chain: still checked
+    with pytest.raises(UntrustedIssuer, match="subjectAltName"):
+        SdJwtVcVerifier(X5cIssuerKey([root], CLOCK), clock=CLOCK).verify(forged.compact, MUST_NOT_BE_PRESENT)
