@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar, MediaType, get
+from litestar.datastructures import State
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 import issuer.app
@@ -99,10 +100,10 @@ def create_root_app(settings: Settings, services: Sequence[ServiceName] = SERVIC
 
     root = Litestar(
         route_handlers=[landing, *health_handlers(rt), *well_known],
-        exception_handlers=error_handlers("oauth"),  # type: ignore[arg-type]
+        exception_handlers=error_handlers("oauth"),
         on_startup=[start],
         on_shutdown=[stop],
         openapi_config=None,
-        state={"runtime": rt},
+        state=State({"runtime": rt}),
     )
     return Dispatcher(root, mounts)

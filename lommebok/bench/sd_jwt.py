@@ -18,15 +18,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from eidcore import jose
 from eidcore.clock import SYSTEM_CLOCK
 from eidcore.formats.sd_jwt import KeyBinding, KeyBindingRequired, SdJwtHolder
 from eidcore.formats.sd_jwt_vc import SdJwtVcIssuer, SdJwtVcVerifier, StatusReference, X5cIssuerKey
-from lommebok.bench.common import BenchLine, Limits, line, measure
+from lommebok.bench.common import BenchLine, Limits, line, measure, measure_vs_limit
 
 VCT = "urn:eudi:pid:1"
 ISS = "https://issuer.example.no"
@@ -58,46 +55,26 @@ PRESENTED = [["family_name"], ["given_name"], ["birthdate"], ["address"], ["nati
 
 
 def _chain() -> tuple[jose.SigningKey, x509.Certificate]:
-    """A root CA and an issuer certificate (P-256), valid around now."""
-    now = dt.datetime.now(dt.UTC)
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench Root CA")])
-    root = (
-        x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-        .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench PID Issuer")]))
-        .issuer_name(root_name).public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=10))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )
+    """A root CA and an issuer certificate (P-256, SAN = the issuer URL), valid around now."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    key = jose.SigningKey(leaf_key, "ES256", None, (leaf.public_bytes(Encoding.DER),))
-    return key, root
+    from eidcore.keys import make_leaf, make_root_ca
+
+    now = dt.datetime.now(dt.UTC)
+    root_key, root = make_root_ca("Bench Root CA", now=now, days=30)
+    leaf_key, leaf = make_leaf("Bench PID Issuer", root_key, root, now=now, days=10, uris=[ISS])
+    return jose.SigningKey(leaf_key, "ES256", None, (leaf.public_bytes(Encoding.DER),)), root
 
 
-def _peer_lines(limits: Limits, seconds: float, ours: dict[str, float]) -> Iterator[BenchLine]:
+def _peer_rates(seconds: float) -> dict[str, float] | None:
+    """sd-jwt-python's issue and verify rates on the same claims (None when the bench group is not installed)."""
     try:
         from sd_jwt.common import SDObj
         from sd_jwt.holder import SDJWTHolder
         from sd_jwt.issuer import SDJWTIssuer
         from sd_jwt.verifier import SDJWTVerifier
     except ImportError:
-        note = "peer sd-jwt-python not installed (bench dependency group)"
-        yield line("sd-jwt vc issue (peer)", 0.0, limits.sign, peer="sd-jwt-python", peer_ops=None, note=note)
-        yield line("sd-jwt vc verify with key binding (peer)", 0.0, limits.verify / 2,
-                   peer="sd-jwt-python", peer_ops=None, note=note)
-        return
+        return None
     issuer_key = jose.generate_signing_key()
     holder_key = jose.generate_signing_key()
     ij, hj = jose.to_jwcrypto_jwk(issuer_key), jose.to_jwcrypto_jwk(holder_key)
@@ -122,12 +99,7 @@ def _peer_lines(limits: Limits, seconds: float, ours: dict[str, float]) -> Itera
         v = SDJWTVerifier(presentation, lambda iss, header: ipub, expected_aud=AUD, expected_nonce=NONCE)
         return v.get_verified_payload()
 
-    peer_issue = measure(make_issuer, seconds=seconds)
-    peer_verify = measure(verify, seconds=seconds)
-    yield line("sd-jwt vc issue (peer)", peer_issue, limits.sign, peer="sd-jwt-python", peer_ops=peer_issue,
-               note=f"ours/peer = {ours['issue'] / peer_issue:.1f}x")
-    yield line("sd-jwt vc verify with key binding (peer)", peer_verify, limits.verify / 2, peer="sd-jwt-python",
-               peer_ops=peer_verify, note=f"ours/peer = {ours['verify'] / peer_verify:.1f}x")
+    return {"issue": measure(make_issuer, seconds=seconds), "verify": measure(verify, seconds=seconds)}
 
 
 def _ops(fn: Callable[[], object], seconds: float) -> float:
@@ -164,11 +136,15 @@ def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
         return verifier.verify(presentation, policy)
 
     verify()
-    ours = {"issue": _ops(issue, seconds), "verify": _ops(verify, seconds)}
-    present_ops = _ops(present, seconds)
-    yield line("sd-jwt vc issue (PID, 12 disclosable claims)", ours["issue"], limits.sign,
-               note="limit = 1 ES256 sign; target >= 0.30")
-    yield line("sd-jwt vc present (6 claims + KB-JWT)", present_ops, limits.sign, note="limit = 1 ES256 sign")
-    yield line("sd-jwt vc verify with key binding", ours["verify"], limits.verify / 2,
-               note="limit = 2 ES256 verifies; x5c chain cached; target >= 0.70")
-    yield from _peer_lines(limits, seconds, ours)
+    issue_ops, issue_limit = measure_vs_limit(issue, "sign", seconds=seconds)
+    present_ops, present_limit = measure_vs_limit(present, "sign", seconds=seconds)
+    verify_ops, verify_limit = measure_vs_limit(verify, "verify", seconds=seconds, limit_ops=2)
+    peer = _peer_rates(seconds)
+    peer_name = "sd-jwt-python" if peer else "sd-jwt-python (not installed: bench dependency group)"
+    yield line("sdjwt_vc_issue_pid12", issue_ops, issue_limit, peer=peer_name,
+               peer_ops=peer["issue"] if peer else None,
+               note="PID, 12 disclosable claims, x5c header; limit = 1 ES256 sign; target >= 0.30")
+    yield line("sdjwt_vc_present", present_ops, present_limit, note="6 claims + KB-JWT; limit = 1 ES256 sign")
+    yield line("sdjwt_vc_verify_kb", verify_ops, verify_limit, peer=peer_name,
+               peer_ops=peer["verify"] if peer else None,
+               note="limit = 2 ES256 verifies; x5c chain validated once, then cached; target >= 0.70")
