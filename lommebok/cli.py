@@ -45,7 +45,7 @@ def serve(host: str, port: int, service: str, workers: int | None) -> None:
 
     base = None if port == 8000 and host in ("127.0.0.1", "localhost", "0.0.0.0") else f"http://localhost:{port}"  # noqa: S104
     settings = _settings(workers=workers, public_base_url=base) if base else _settings(workers=workers)
-    services = list(SERVICES) if service == "all" else [service]
+    services: list[str] = list(SERVICES) if service == "all" else [service]
     # Preflight: fail fast with a clear message instead of a traceback inside the server.
     from eidcore.runtime import Runtime
 

@@ -137,9 +137,13 @@ async def _sample(settings: Settings, person: str, type_id: str, fmt: str, claim
     else:
         from eidcore.formats.mdoc import issue_mdoc, openid4vp_session_transcript, present
 
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         namespaces = ctype.mdoc_namespaces(values)
+        device_private = holder.private_key
+        assert isinstance(device_private, ec.EllipticCurvePrivateKey)  # generate_signing_key() makes P-256
         credential = issue_mdoc(
-            doc_type=ctype.doctype, name_spaces=namespaces, device_key=holder.public_key,
+            doc_type=ctype.doctype, name_spaces=namespaces, device_key=device_private.public_key(),
             issuer_key=issuer.key, issuer_chain=list(issuer.chain), valid_until=now + dt.timedelta(seconds=valid_for),
             clock=SYSTEM_CLOCK,
         )
@@ -149,7 +153,7 @@ async def _sample(settings: Settings, person: str, type_id: str, fmt: str, claim
             ns, _, element = c.rpartition("/")
             disclose.setdefault(ns or default_ns, []).append(element)
         transcript = openid4vp_session_transcript(client_id, nonce, response_uri, None)
-        device_response = present(credential, holder.private_key, transcript, disclose=disclose)
+        device_response = present(credential, device_private, transcript, disclose=disclose)
         _write(out / "credential.b64u", credential.to_b64u())
         _write(out / "device_response.b64u", device_response)
         _write(out / "session_transcript.cbor", transcript.encoded)

@@ -14,7 +14,7 @@ def render_all() -> dict[str, str]:
     """Each service's OpenAPI document as stable, pretty JSON text (no runtime is started)."""
     from lommebok.app import SERVICE_MODULES
 
-    out = {}
+    out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), public_base_url="http://localhost:8000")
         rt = Runtime(settings)
