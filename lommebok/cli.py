@@ -156,15 +156,10 @@ def _b64u(data: bytes) -> str:
 
 
 def _thumbprint(public_key: Any) -> str:
-    """RFC 7638 SHA-256 JWK thumbprint of a P-256 public key."""
-    import hashlib
+    """RFC 7638 SHA-256 JWK thumbprint of a public key."""
+    from eidcore import jose
 
-    nums = public_key.public_numbers()
-    canon = json.dumps(
-        {"crv": "P-256", "kty": "EC", "x": _b64u(nums.x.to_bytes(32, "big")), "y": _b64u(nums.y.to_bytes(32, "big"))},
-        separators=(",", ":"), sort_keys=True,
-    )
-    return _b64u(hashlib.sha256(canon.encode()).digest())
+    return jose.jwk_thumbprint_b64u(jose.public_jwk(public_key))
 
 
 @keys.command("export-trust")
