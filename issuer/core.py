@@ -1,0 +1,231 @@
+"""The issuer's shared state and helpers: configurations, registers, single-use values, generated secrets.
+
+Single-use values (OpenID4VCI 1.0 c_nonce, pre-authorized codes, authorization codes, RFC 9126 request URIs,
+RFC 9449 DPoP ``jti``, attestation PoP ``jti``, refresh tokens) live in ``rt.store`` under a SHA-256 of the
+value, and are taken with the store's atomic ``consume`` so a second worker never accepts what the first took.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy.exc import IntegrityError
+
+from eidcore import jose
+from eidcore.credential_types import CredentialType, CredentialTypes, load_credential_types
+from eidcore.errors import ConfigurationError, InvalidRequest, ParsingError
+from eidcore.identity import LevelOfAssurance
+from eidcore.registers.sql import SqlOrganisationRegister, SqlPopulationRegister
+from eidcore.runtime import Runtime
+from eidcore.storage import KeyValueStore
+from issuer.models import IssSecret
+from issuer.options import IssuerOptions
+
+__all__ = ["Configuration", "Issuer", "issuer_for", "token_hash"]
+
+Format = Literal["dc+sd-jwt", "mso_mdoc"]
+FORMAT_SUFFIX: dict[str, Format] = {"_vc_sd_jwt": "dc+sd-jwt", "_mso_mdoc": "mso_mdoc"}
+PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+
+def token_hash(value: str) -> str:
+    """The store key part for a secret value (the store never holds a usable token)."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One entry of ``credential_configurations_supported`` (OpenID4VCI 1.0 §12.2.4)."""
+
+    id: str
+    type: CredentialType
+    format: Format
+
+    @property
+    def scope(self) -> str:
+        return self.id
+
+    @property
+    def required_loa(self) -> LevelOfAssurance:
+        return LevelOfAssurance(self.type.required_loa)
+
+
+class Issuer:
+    """Per-runtime issuer state shared by the handlers (the root app's well-known handlers use it too)."""
+
+    def __init__(self, rt: Runtime, options: IssuerOptions | None = None) -> None:
+        self.rt = rt
+        self.options = options or IssuerOptions.from_env()
+        self.types: CredentialTypes = load_credential_types()
+        self.configurations: dict[str, Configuration] = {}
+        for type_id in self.options.types:
+            ct = self.types.get(type_id)
+            for suffix, fmt in FORMAT_SUFFIX.items():
+                if fmt in ct.formats:
+                    cid = f"{type_id}{suffix}"
+                    self.configurations[cid] = Configuration(cid, ct, fmt)
+        self._secrets: dict[str, bytes] = {}
+        self._signing_key: jose.SigningKey | None = None
+
+    # -- identity -----------------------------------------------------------------------------------
+
+    @property
+    def issuer_id(self) -> str:
+        """The Credential Issuer Identifier, also the authorization server's ``issuer`` (RFC 8414)."""
+        return self.rt.settings.service_url("issuer")
+
+    def url(self, path: str) -> str:
+        return f"{self.issuer_id}{path}"
+
+    @property
+    def store(self) -> KeyValueStore:
+        return self.rt.store
+
+    @property
+    def signing_key(self) -> jose.SigningKey:
+        """The issuer's document signer key (ES256) with its ``x5c`` chain and a thumbprint ``kid``."""
+        if self._signing_key is None:
+            if self.rt.keys is None:
+                raise ConfigurationError("the runtime has not loaded its keys yet")
+            ident = self.rt.keys.issuer
+            kid = jose.jwk_thumbprint_b64u(jose.public_jwk(ident.key.public_key()))
+            self._signing_key = ident.signing_key(kid=kid)
+        return self._signing_key
+
+    def population(self) -> SqlPopulationRegister:
+        return SqlPopulationRegister(self.rt.db, clock=self.rt.clock)
+
+    def organisations(self) -> SqlOrganisationRegister:
+        return SqlOrganisationRegister(self.rt.db, clock=self.rt.clock)
+
+    def configuration(self, config_id: str) -> Configuration | None:
+        return self.configurations.get(config_id)
+
+    def now(self) -> datetime:
+        return self.rt.clock.now().astimezone(UTC)
+
+    def timestamp(self) -> int:
+        return int(self.rt.clock.timestamp())
+
+    # -- single-use values --------------------------------------------------------------------------
+
+    async def put(self, kind: str, value: str, data: dict[str, Any], ttl: int) -> None:
+        """Store ``data`` under (kind, value) for ``ttl`` seconds."""
+        await self.store.put(f"iss:{kind}:{token_hash(value)}", json.dumps(data).encode(), ttl)
+
+    async def get(self, kind: str, value: str) -> dict[str, Any] | None:
+        raw = await self.store.get(f"iss:{kind}:{token_hash(value)}")
+        return _load(raw)
+
+    async def consume(self, kind: str, value: str) -> dict[str, Any] | None:
+        """Take the value atomically: at most one caller (across workers sharing the store) gets it."""
+        raw = await self.store.consume(f"iss:{kind}:{token_hash(value)}")
+        return _load(raw)
+
+    async def delete(self, kind: str, value: str) -> None:
+        await self.store.delete(f"iss:{kind}:{token_hash(value)}")
+
+    async def first_use(self, kind: str, value: str, ttl: int) -> bool:
+        """Record a ``jti``-like value; False when it was seen before (replay)."""
+        return await self.store.put(f"iss:{kind}:{token_hash(value)}", b"1", ttl, only_if_absent=True)
+
+    async def incr(self, kind: str, value: str, ttl: int) -> int:
+        return await self.store.incr(f"iss:{kind}:{token_hash(value)}", ttl)
+
+    # -- generated secrets --------------------------------------------------------------------------
+
+    async def secret(self, name: str, make: Any = None) -> bytes:
+        """A per-deployment secret created once and shared by every worker through the database."""
+        cached = self._secrets.get(name)
+        if cached is not None:
+            return cached
+        async with self.rt.db.session() as s:
+            row = await s.get(IssSecret, name)
+            if row is None:
+                value = make() if make is not None else secrets.token_bytes(32)
+                s.add(IssSecret(name=name, value=value, created_at=self.now()))
+                try:
+                    await s.commit()
+                except IntegrityError:
+                    await s.rollback()
+                    row = await s.get(IssSecret, name)
+                    if row is None:  # pragma: no cover - the other writer's row must be there
+                        raise ConfigurationError(f"cannot create the issuer secret {name}") from None
+                    value = row.value
+            else:
+                value = row.value
+        self._secrets[name] = value
+        return value
+
+    async def request_encryption_key(self) -> jose.SigningKey:
+        """The P-256 key wallets encrypt credential requests to (OpenID4VCI 1.0 §10, ECDH-ES)."""
+
+        def make() -> bytes:
+            return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+
+        der = await self.secret("request-encryption-key", make)
+        key = serialization.load_der_private_key(der, None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        kid = "enc-" + jose.jwk_thumbprint_b64u(jose.public_jwk(key.public_key()))[:16]
+        return jose.SigningKey(key, "ES256", kid)
+
+    async def encryption_jwk(self) -> dict[str, Any]:
+        key = await self.request_encryption_key()
+        jwk = jose.public_jwk(key.public_key)
+        jwk.update({"kid": key.kid, "use": "enc", "alg": "ECDH-ES"})
+        return jwk
+
+    # -- DPoP server nonces (RFC 9449 §8), stateless: timestamp + HMAC -------------------------------
+
+    async def dpop_nonce(self) -> str:
+        key = await self.secret("dpop-nonce-key")
+        ts = self.timestamp().to_bytes(8, "big")
+        return jose.b64url_encode(ts + hmac.new(key, ts, hashlib.sha256).digest()[:16])
+
+    async def dpop_nonce_valid(self, nonce: str | None) -> bool:
+        if not nonce or len(nonce) > 64:
+            return False
+        try:
+            raw = jose.b64url_decode(nonce, what="DPoP nonce")
+        except ParsingError:
+            return False
+        if len(raw) != 24:
+            return False
+        key = await self.secret("dpop-nonce-key")
+        ts, mac = raw[:8], raw[8:]
+        if not hmac.compare_digest(mac, hmac.new(key, ts, hashlib.sha256).digest()[:16]):
+            return False
+        age = self.timestamp() - int.from_bytes(ts, "big")
+        return -self.options.clock_skew <= age <= self.options.dpop_nonce_lifetime
+
+
+def _load(raw: bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise InvalidRequest("corrupt stored state")
+    return value
+
+
+_ISSUERS: dict[int, tuple[Runtime, Issuer]] = {}
+
+
+def issuer_for(rt: Runtime, options: IssuerOptions | None = None) -> Issuer:
+    """The :class:`Issuer` of this runtime (one per runtime, shared by the service app and the root app)."""
+    entry = _ISSUERS.get(id(rt))
+    if entry is not None and entry[0] is rt and (options is None or entry[1].options == options):
+        return entry[1]
+    issuer = Issuer(rt, options)
+    _ISSUERS[id(rt)] = (rt, issuer)
+    return issuer

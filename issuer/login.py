@@ -1,0 +1,238 @@
+"""User login at the issuer's authorization server: a pluggable identity provider.
+
+- :class:`TestLogin` (embedded default): a server-rendered page listing the synthetic persons of the population
+  register (search by name or number), where the tester also picks the level of assurance.
+- :class:`IdPorten`: OpenID Connect 1.0 authorization code flow with PKCE (RFC 7636) against ID-porten:
+  discovery (OpenID Connect Discovery 1.0 §4), token exchange (OIDC Core §3.1.3), ID token validation
+  (§3.1.3.7: ``iss``, ``aud``, ``exp``, ``iat``, ``nonce``, signature by a key from ``jwks_uri``), ``acr``
+  ``idporten-loa-high`` / ``-substantial`` mapped to a level of assurance, ``pid`` claim = the national
+  identity number looked up in the population register.
+
+The level reached is recorded with the authorization and limits what can be issued.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+import httpx
+
+from eidcore import jose
+from eidcore.errors import AccessDenied, FormatError, InvalidRequest, LommebokError
+from eidcore.identity import LevelOfAssurance, acr_values_at_least, loa_from_acr
+from eidcore.oauth import pkce
+from eidcore.registers import Person
+from issuer.core import Issuer
+from issuer.options import IdPortenOptions
+
+__all__ = ["Authenticated", "IdPorten", "IdentityProvider", "TestLogin", "identity_provider", "login_page"]
+
+ID_TOKEN_POLICY = jose.JwsPolicy(algorithms=frozenset({"ES256", "ES384", "ES512"}), max_bytes=32 * 1024)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """The outcome of a login: who, at which level of assurance, by which method."""
+
+    person_id: str
+    loa: LevelOfAssurance
+    method: str
+
+
+class IdentityProvider(Protocol):
+    """Where the authorization endpoint sends the user to log in."""
+
+    name: str
+
+    async def begin(self, session_id: str, session: dict[str, Any], minimum: LevelOfAssurance) -> str:
+        """The URL to redirect the browser to; may add what the provider needs later to ``session``."""
+        ...
+
+
+class TestLogin:
+    """The built-in test login page (dev only: no real authentication)."""
+
+    name = "test"
+
+    def __init__(self, issuer: Issuer) -> None:
+        self.issuer = issuer
+
+    async def begin(self, session_id: str, session: dict[str, Any], minimum: LevelOfAssurance) -> str:
+        return self.issuer.url("/login?" + urlencode({"session": session_id}))
+
+
+class IdPorten:
+    """ID-porten (or any OpenID Connect provider) as the identity provider."""
+
+    name = "idporten"
+
+    def __init__(self, issuer: Issuer, options: IdPortenOptions, http: httpx.AsyncClient | None = None) -> None:
+        self.issuer = issuer
+        self.options = options
+        self._http = http
+        self._discovery: dict[str, Any] | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._http or self.issuer.rt.http
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.issuer.url("/login/idporten/callback")
+
+    async def _get_json(self, url: str) -> dict[str, Any]:
+        try:
+            r = await self.http.get(url, headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise AccessDenied("the identity provider is unreachable") from exc
+        if r.status_code != 200:
+            raise AccessDenied("the identity provider answered with an error")
+        return jose.parse_json_object(r.content, what="identity provider document")
+
+    async def discovery(self) -> dict[str, Any]:
+        """OpenID Connect Discovery 1.0 §4 (cached); ``issuer`` must equal the configured issuer (§4.3)."""
+        if self._discovery is None:
+            doc = await self._get_json(self.options.issuer.rstrip("/") + "/.well-known/openid-configuration")
+            if doc.get("issuer") != self.options.issuer:
+                raise AccessDenied("the identity provider's discovery document names another issuer")
+            for k in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+                if not isinstance(doc.get(k), str):
+                    raise AccessDenied(f"the identity provider's discovery document lacks {k}")
+            self._discovery = doc
+        return self._discovery
+
+    async def begin(self, session_id: str, session: dict[str, Any], minimum: LevelOfAssurance) -> str:
+        doc = await self.discovery()
+        verifier = pkce.make_verifier()
+        nonce = secrets.token_urlsafe(24)
+        session["idp"] = {"verifier": verifier, "nonce": nonce}
+        params = {
+            "response_type": "code", "client_id": self.options.client_id, "redirect_uri": self.redirect_uri,
+            "scope": self.options.scope, "state": session_id, "nonce": nonce,
+            "code_challenge": pkce.s256_challenge(verifier), "code_challenge_method": "S256",
+            "acr_values": " ".join(acr_values_at_least(max(minimum, LevelOfAssurance.SUBSTANTIAL))),
+            "ui_locales": "nb",
+        }
+        return str(doc["authorization_endpoint"]) + "?" + urlencode(params)
+
+    async def complete(self, code: str, session: dict[str, Any]) -> Authenticated:
+        """Exchange the code and validate the ID token (OIDC Core §3.1.3.5-§3.1.3.7)."""
+        doc = await self.discovery()
+        idp = session.get("idp") or {}
+        try:
+            r = await self.http.post(str(doc["token_endpoint"]), data={
+                "grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri,
+                "code_verifier": idp.get("verifier", ""), "client_id": self.options.client_id,
+                "client_secret": self.options.client_secret,
+            }, headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise AccessDenied("the identity provider is unreachable") from exc
+        if r.status_code != 200:
+            raise AccessDenied("the identity provider refused the code")
+        body = jose.parse_json_object(r.content, what="token response")
+        id_token = body.get("id_token")
+        if not isinstance(id_token, str):
+            raise AccessDenied("the identity provider returned no ID token")
+        claims = await self.verify_id_token(id_token, nonce=str(idp.get("nonce", "")))
+        pid = claims.get("pid")
+        if not isinstance(pid, str):
+            raise AccessDenied("the ID token has no pid claim")
+        try:
+            loa = loa_from_acr(str(claims.get("acr", "")))
+            person = await self.issuer.population().find_by_identifier(pid)
+        except LommebokError as exc:
+            raise AccessDenied(f"login not usable: {exc.description}") from exc
+        return Authenticated(person.person_id, loa, "idporten")
+
+    async def verify_id_token(self, token: str, *, nonce: str) -> dict[str, Any]:
+        doc = await self.discovery()
+        try:
+            unverified = jose.parse_jws(token, max_bytes=ID_TOKEN_POLICY.max_bytes)
+            keys = (await self._get_json(str(doc["jwks_uri"]))).get("keys")
+            if not isinstance(keys, list):
+                raise AccessDenied("the identity provider's JWKS has no keys")
+            kid = unverified.header.get("kid")
+            candidates = [k for k in keys if isinstance(k, dict) and (kid is None or k.get("kid") == kid)]
+            verified = None
+            for k in candidates:
+                try:
+                    verified = jose.verify_jwt(unverified, k, ID_TOKEN_POLICY)
+                    break
+                except FormatError:
+                    continue
+            if verified is None:
+                raise AccessDenied("the ID token signature does not verify with the provider's keys")
+        except FormatError as exc:
+            raise AccessDenied(f"the ID token is invalid: {exc.description}") from exc
+        c = verified.claims
+        now = self.issuer.timestamp()
+        skew = self.issuer.options.clock_skew
+        aud = c.get("aud")
+        if c.get("iss") != self.options.issuer:
+            raise AccessDenied("the ID token's iss is not the identity provider")
+        if aud != self.options.client_id and not (isinstance(aud, list) and self.options.client_id in aud):
+            raise AccessDenied("the ID token is not for this client")
+        exp, iat = c.get("exp"), c.get("iat")
+        if not isinstance(exp, int) or exp <= now - skew:
+            raise AccessDenied("the ID token has expired")
+        if not isinstance(iat, int) or iat > now + skew:
+            raise AccessDenied("the ID token's iat is in the future")
+        if not nonce or c.get("nonce") != nonce:
+            raise AccessDenied("the ID token's nonce does not match")
+        return c
+
+
+def identity_provider(issuer: Issuer) -> TestLogin | IdPorten:
+    """ID-porten when configured, else the test login."""
+    if issuer.options.idporten is not None:
+        return IdPorten(issuer, issuer.options.idporten)
+    if issuer.rt.settings.environment == "production":
+        raise InvalidRequest("no identity provider is configured")
+    return TestLogin(issuer)
+
+
+_STYLE = ("body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}"
+          "table{border-collapse:collapse;width:100%}td,th{padding:.3rem;border-bottom:1px solid #ddd;"
+          "text-align:left}fieldset{margin:1rem 0}")
+
+
+def login_page(issuer: Issuer, session_id: str, query: str, persons: list[Person], requested: list[str]) -> str:
+    """The test login page (plain HTML, no external assets)."""
+    e = html.escape
+    rows = []
+    for p in persons:
+        number = p.national_id or "(no Norwegian number)"
+        rows.append(
+            f"<tr><td>{e(p.full_name)}</td><td>{e(p.birth_date.isoformat())}</td><td>{e(number)}</td>"
+            f"<td>{e(p.alias or '')}</td><td><button name=person_id value='{e(p.person_id)}'>Log in</button></td></tr>"
+        )
+    loa = "".join(
+        f"<label><input type=radio name=loa value={v}{' checked' if v == 'high' else ''}> {v}</label> "
+        for v in ("high", "substantial", "low")
+    )
+    action = e(issuer.url("/login"))
+    search = e(issuer.url("/login"))
+    return (
+        "<!doctype html><html lang=nb><head><meta charset=utf-8><title>Test login</title>"
+        f"<meta name=viewport content='width=device-width, initial-scale=1'><style>{_STYLE}</style></head><body>"
+        "<h1>Test login (synthetic persons)</h1>"
+        f"<p>Requested: {e(', '.join(requested))}</p>"
+        f"<form method=get action='{search}'><input type=hidden name=session value='{e(session_id)}'>"
+        f"<input name=q value='{e(query)}' placeholder='Name or number'> <button>Search</button></form>"
+        f"<form method=post action='{action}'><input type=hidden name=session value='{e(session_id)}'>"
+        f"<fieldset><legend>Level of assurance</legend>{loa}</fieldset>"
+        "<table><tr><th>Name</th><th>Born</th><th>Number</th><th>Alias</th><th></th></tr>"
+        f"{''.join(rows)}</table></form></body></html>"
+    )
+
+
+def parse_loa(value: str | None) -> LevelOfAssurance:
+    try:
+        return LevelOfAssurance(value or "")
+    except ValueError:
+        raise InvalidRequest("loa must be low, substantial or high") from None
+

@@ -1,0 +1,177 @@
+"""Metadata documents: Credential Issuer Metadata (OpenID4VCI 1.0 §12.2), Authorization Server Metadata
+(RFC 8414 §2 with the OpenID4VCI, RFC 9126, RFC 9207, RFC 9449 and attestation-based client auth members),
+JWKS (RFC 7517 §5), JWT VC Issuer Metadata (SD-JWT VC §5) and SD-JWT VC Type Metadata (§6).
+
+``display`` is localized in nb, nn and en; an ``Accept-Language`` header selects one locale (the answer then
+carries ``Content-Language``), without it every locale is listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eidcore import jose
+from eidcore.credential_types import REQUIRED_LOCALES, CredentialType
+from eidcore.oauth import client_attestation, dpop
+from issuer.core import PRE_AUTH_GRANT, Configuration, Issuer
+
+__all__ = [
+    "as_metadata",
+    "credential_issuer_metadata",
+    "jwks",
+    "jwt_vc_issuer_metadata",
+    "pick_locale",
+]
+
+ISSUER_DISPLAY = {"nb": "Digitaliseringsdirektoratet (Lommebok)", "nn": "Digitaliseringsdirektoratet (Lommebok)",
+                  "en": "Norwegian Digitalisation Agency (Lommebok)"}
+
+
+def pick_locale(accept_language: str | None) -> str | None:
+    """The best of nb/nn/en for an ``Accept-Language`` header (RFC 9110 §12.5.4), or None for no preference."""
+    if not accept_language:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for pos, part in enumerate(accept_language.split(",")[:20]):
+        bits = part.strip().split(";")
+        tag = bits[0].strip().lower()
+        q = 1.0
+        for b in bits[1:]:
+            b = b.strip()
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        if tag and q > 0:
+            ranked.append((-q, pos, tag))
+    for _, _, tag in sorted(ranked):
+        lang = tag.split("-", 1)[0]
+        if lang in ("nb", "no"):
+            return "nb"
+        if lang in REQUIRED_LOCALES:
+            return lang
+    return None
+
+
+def _type_display(ct: CredentialType, locale: str | None) -> list[dict[str, Any]]:
+    out = []
+    for d in ct.type_metadata.display:
+        if locale is not None and d.locale != locale:
+            continue
+        entry: dict[str, Any] = {"name": d.name, "locale": d.locale}
+        if d.description:
+            entry["description"] = d.description
+        rendering = d.rendering or {}
+        simple = rendering.get("simple") if isinstance(rendering, dict) else None
+        if isinstance(simple, dict):
+            for k in ("background_color", "text_color"):
+                if isinstance(simple.get(k), str):
+                    entry[k] = simple[k]
+        out.append(entry)
+    return out
+
+
+def _claims(conf: Configuration, locale: str | None) -> list[dict[str, Any]]:
+    ct = conf.type
+    out: list[dict[str, Any]] = []
+
+    def labels(path: tuple[Any, ...]) -> list[dict[str, str]]:
+        cm = ct.claim(path)
+        return [{"name": d.label, "locale": d.locale} for d in cm.display if locale is None or d.locale == locale]
+
+    if conf.format == "dc+sd-jwt":
+        for cm in ct.type_metadata.claims:
+            out.append({"path": list(cm.path), "mandatory": cm.mandatory, "display": labels(cm.path)})
+    else:
+        for ns, elements in ct.mdoc.namespaces.items():
+            for e in elements:
+                cm = ct.claim(e.path)
+                out.append({"path": [ns, e.element], "mandatory": cm.mandatory, "display": labels(e.path)})
+    return out
+
+
+def configuration_object(issuer: Issuer, conf: Configuration, locale: str | None) -> dict[str, Any]:
+    """One ``credential_configurations_supported`` entry (OpenID4VCI 1.0 §12.2.4, Appendix A.2/A.3)."""
+    proof: dict[str, Any] = {"proof_signing_alg_values_supported": ["ES256"]}
+    if conf.id in issuer.options.key_attestation_required:
+        proof["key_attestations_required"] = {}
+    obj: dict[str, Any] = {"format": conf.format, "scope": conf.scope}
+    if conf.format == "dc+sd-jwt":
+        obj["vct"] = conf.type.vct
+        obj["cryptographic_binding_methods_supported"] = ["jwk"]
+        obj["credential_signing_alg_values_supported"] = ["ES256"]
+    else:
+        obj["doctype"] = conf.type.doctype
+        obj["cryptographic_binding_methods_supported"] = ["cose_key"]
+        obj["credential_signing_alg_values_supported"] = [-7]
+    obj["proof_types_supported"] = {"jwt": proof}
+    obj["credential_metadata"] = {"display": _type_display(conf.type, locale), "claims": _claims(conf, locale)}
+    return obj
+
+
+async def credential_issuer_metadata(issuer: Issuer, locale: str | None) -> dict[str, Any]:
+    """The Credential Issuer Metadata document (OpenID4VCI 1.0 §12.2.4)."""
+    enc_jwk = await issuer.encryption_jwk()
+    display = [{"name": n, "locale": loc} for loc, n in ISSUER_DISPLAY.items() if locale is None or loc == locale]
+    return {
+        "credential_issuer": issuer.issuer_id,
+        "credential_endpoint": issuer.url("/credential"),
+        "nonce_endpoint": issuer.url("/nonce"),
+        "deferred_credential_endpoint": issuer.url("/deferred"),
+        "notification_endpoint": issuer.url("/notification"),
+        "credential_request_encryption": {
+            "jwks": {"keys": [enc_jwk]}, "enc_values_supported": ["A128GCM", "A256GCM"],
+            "encryption_required": False,
+        },
+        "credential_response_encryption": {
+            "alg_values_supported": ["ECDH-ES"], "enc_values_supported": ["A128GCM", "A256GCM"],
+            "encryption_required": False,
+        },
+        "batch_credential_issuance": {"batch_size": issuer.rt.settings.issuer.batch_size},
+        "display": display,
+        "credential_configurations_supported": {
+            cid: configuration_object(issuer, conf, locale) for cid, conf in issuer.configurations.items()
+        },
+    }
+
+
+def as_metadata(issuer: Issuer) -> dict[str, Any]:
+    """Authorization Server Metadata (RFC 8414 §2) of the issuer's own authorization server."""
+    s = issuer.rt.settings.issuer
+    auth_methods = ["attest_jwt_client_auth"] if s.require_wallet_attestation else ["attest_jwt_client_auth", "none"]
+    return {
+        "issuer": issuer.issuer_id,
+        "authorization_endpoint": issuer.url("/authorize"),
+        "token_endpoint": issuer.url("/token"),
+        "pushed_authorization_request_endpoint": issuer.url("/par"),
+        "require_pushed_authorization_requests": True,
+        "challenge_endpoint": issuer.url("/challenge"),
+        "jwks_uri": issuer.url("/jwks"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", PRE_AUTH_GRANT, "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "client_attestation_signing_alg_values_supported": sorted(client_attestation.ALGORITHMS),
+        "client_attestation_pop_signing_alg_values_supported": sorted(client_attestation.ALGORITHMS),
+        "dpop_signing_alg_values_supported": sorted(dpop.ALGORITHMS),
+        "authorization_response_iss_parameter_supported": True,
+        "authorization_details_types_supported": ["openid_credential"],
+        "scopes_supported": sorted(issuer.configurations),
+        "pre-authorized_grant_anonymous_access_supported": not s.require_wallet_attestation,
+    }
+
+
+def jwks(issuer: Issuer) -> dict[str, Any]:
+    """The issuer's public signing keys (RFC 7517 §5) with ``kid``, ``use`` and ``x5c``."""
+    key = issuer.signing_key
+    jwk = jose.public_jwk(key.public_key, kid=key.kid, alg="ES256")
+    jwk["use"] = "sig"
+    jwk["x5c"] = key.x5c_header()
+    return {"keys": [jwk]}
+
+
+def jwt_vc_issuer_metadata(issuer: Issuer) -> dict[str, Any]:
+    """JWT VC Issuer Metadata (SD-JWT VC §5): ``issuer`` and its ``jwks``."""
+    return {"issuer": issuer.issuer_id, "jwks": jwks(issuer)}

@@ -1,0 +1,89 @@
+"""SQL tables of the issuer (SQLModel; every table name starts with ``iss_``).
+
+- :class:`IssCredential`: one issuance record per issued credential (OpenID4VCI 1.0 §8 response entry): type,
+  configuration, holder key thumbprint (RFC 7638), wallet instance key thumbprint, the status list and index
+  (draft-ietf-oauth-status-list "Referenced Token"), validity, a pseudonymous subject id, the current status.
+  Never a claim value.
+- :class:`IssStatusList`: a status list per credential type; its entries live in :class:`IssCredential`
+  (``UNIQUE(list_id, idx)`` makes the random index allocation atomic across workers) and ``version`` changes
+  with every status change, so cached tokens are rebuilt.
+- :class:`IssMandate`: the issuer-side data source of granted mandates (fullmakt) fed by the admin API.
+- :class:`IssSecret`: per-deployment secrets and keys the issuer generates once (request-encryption key,
+  DPoP nonce key), shared by every worker through the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = ["IssCredential", "IssMandate", "IssSecret", "IssStatusList"]
+
+
+class IssStatusList(SQLModel, table=True):
+    """A Token Status List of one credential type (entries of ``bits`` bits, ``size`` entries)."""
+
+    __tablename__ = "iss_status_list"
+
+    id: str = Field(primary_key=True, max_length=64)
+    type_id: str = Field(max_length=64, index=True)
+    bits: int
+    size: int
+    allocated: int = 0
+    version: int = 0
+    created_at: datetime
+    active: bool = True
+
+
+class IssCredential(SQLModel, table=True):
+    """An issuance record (no claim values)."""
+
+    __tablename__ = "iss_credential"
+    __table_args__ = (UniqueConstraint("list_id", "idx", name="uq_iss_credential_list_idx"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    type_id: str = Field(max_length=64, index=True)
+    configuration_id: str = Field(max_length=100)
+    format: str = Field(max_length=16)
+    subject: str = Field(max_length=64, index=True, description="pseudonymous subject id")
+    holder_jkt: str = Field(max_length=64)
+    instance_jkt: str | None = Field(default=None, max_length=64, index=True)
+    client_id: str | None = Field(default=None, max_length=200)
+    list_id: str = Field(max_length=64, foreign_key="iss_status_list.id", index=True)
+    idx: int
+    status: int = Field(default=0, description="0 valid, 1 invalid (revoked), 2 suspended")
+    batch_id: str = Field(max_length=64, index=True)
+    loa: str = Field(max_length=16)
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime
+    updated_at: datetime
+
+
+class IssMandate(SQLModel, table=True):
+    """A granted mandate (fullmakt) the issuer may put in the agent's wallet (principal -> agent, scope)."""
+
+    __tablename__ = "iss_mandate"
+
+    id: str = Field(primary_key=True, max_length=64)
+    principal_id: str = Field(max_length=36, index=True)
+    agent_id: str = Field(max_length=36, index=True)
+    scope: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    legal_basis: str = Field(max_length=32)
+    valid_from: datetime
+    valid_until: datetime | None = None
+    revoked: bool = False
+    created_at: datetime
+
+
+class IssSecret(SQLModel, table=True):
+    """A generated secret or private key (created once, shared by every worker)."""
+
+    __tablename__ = "iss_secret"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime

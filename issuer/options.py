@@ -1,0 +1,70 @@
+"""Issuer options beyond :class:`eidcore.settings.IssuerSettings` (OpenID4VCI 1.0, RFC 9449, RFC 9126).
+
+``eidcore/settings.py`` holds the operator-facing issuer settings (wallet attestation required, tx_code length
+and attempt limit, TTLs, batch size). The rest has safe defaults here; :meth:`IssuerOptions.from_env` reads the
+ID-porten client configuration (``LOMMEBOK_IDPORTEN_ISSUER``, ``LOMMEBOK_IDPORTEN_CLIENT_ID``,
+``LOMMEBOK_IDPORTEN_CLIENT_SECRET``), which turns the ID-porten identity provider on instead of the test login.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["IdPortenOptions", "IssuerOptions"]
+
+
+@dataclass(frozen=True)
+class IdPortenOptions:
+    """An OpenID Connect provider (ID-porten) the issuer sends users to for login."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    scope: str = "openid profile"
+
+
+@dataclass(frozen=True)
+class IssuerOptions:
+    """Protocol knobs of the issuer, with HAIP-friendly defaults."""
+
+    access_token_ttl: int = 600
+    refresh_token_ttl: int = 7 * 24 * 3600
+    authorization_code_ttl: int = 60
+    par_ttl: int = 90
+    login_session_ttl: int = 600
+    offer_uri_ttl: int = 600
+    #: DPoP (RFC 9449 §8): require a server nonce in proofs at the token and credential endpoints
+    dpop_nonce_required: bool = True
+    dpop_nonce_lifetime: int = 300
+    #: OpenID4VCI 1.0 §8.2.1.1: accepted age of a proof's ``iat`` (seconds) and clock skew
+    proof_max_age: int = 300
+    clock_skew: int = 60
+    #: attestation-based client authentication: require a challenge from the challenge endpoint in the PoP
+    attestation_challenge_required: bool = False
+    attestation_challenge_ttl: int = 300
+    #: configuration ids whose ``jwt`` proofs must carry a key attestation (OpenID4VCI 1.0 Appendix D)
+    key_attestation_required: frozenset[str] = frozenset()
+    #: entries per status list (2 bits each) and the fill level at which a new list is started
+    status_list_size: int = 16384
+    status_list_max_fill: float = 0.5
+    status_list_ttl: int = 300
+    status_list_exp: int = 86400
+    #: interval a wallet waits between deferred polls (OpenID4VCI 1.0 §9)
+    deferred_interval: int = 5
+    deferred_ttl: int = 7 * 24 * 3600
+    notification_ttl: int = 7 * 24 * 3600
+    issuing_authority: str = "DIGITALISERINGSDIREKTORATET"
+    #: credential types this issuer offers (guardian_consent is issued by wallet_api)
+    types: tuple[str, ...] = ("pid", "employee_role", "youth", "mandate")
+    idporten: IdPortenOptions | None = None
+    wallet_client_ids: frozenset[str] = field(default_factory=lambda: frozenset({"lommebok-wallet"}))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IssuerOptions:
+        """Defaults, with ID-porten configured when ``LOMMEBOK_IDPORTEN_ISSUER`` and the client are set."""
+        e = os.environ if env is None else env
+        iss, cid, secret = (e.get(f"LOMMEBOK_IDPORTEN_{n}") for n in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET"))
+        idp = IdPortenOptions(iss, cid, secret) if iss and cid and secret else None
+        return cls(idporten=idp)

@@ -1,0 +1,95 @@
+"""Unit tests of the issuer's pure parts: Accept-Language choice, options from the environment, the app alone."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from eidcore.settings import Settings, load_settings
+from issuer.metadata import pick_locale
+from issuer.oauth import check_redirect_uri, requested_configurations
+from issuer.options import IdPortenOptions, IssuerOptions
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("nb-NO", "nb"),
+        ("no", "nb"),
+        ("nn", "nn"),
+        ("en-US,en;q=0.9", "en"),
+        ("de, fr;q=0.8", None),
+        ("de, nn;q=0.2, en;q=0.5", "en"),
+        ("en;q=0, nn", "nn"),
+        ("*", None),
+        ("nn;q=abc, en", "en"),
+    ],
+)
+def test_pick_locale(header: str | None, expected: str | None) -> None:
+    assert pick_locale(header) == expected
+
+
+def test_options_from_env_configure_idporten_only_when_complete() -> None:
+    assert IssuerOptions.from_env({}).idporten is None
+    partial = {"LOMMEBOK_IDPORTEN_ISSUER": "https://idporten.no", "LOMMEBOK_IDPORTEN_CLIENT_ID": "c"}
+    assert IssuerOptions.from_env(partial).idporten is None
+    full = {**partial, "LOMMEBOK_IDPORTEN_CLIENT_SECRET": "s"}
+    assert IssuerOptions.from_env(full).idporten == IdPortenOptions("https://idporten.no", "c", "s")
+
+
+def test_idporten_environment_does_not_break_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOMMEBOK_IDPORTEN_ISSUER", "https://idporten.no")
+    monkeypatch.setenv("LOMMEBOK_IDPORTEN_CLIENT_ID", "c")
+    assert isinstance(load_settings(), Settings)
+
+
+@pytest.mark.parametrize("uri", ["javascript:alert(1)", "data:text/html,x", "http://evil.example/cb",
+                                 "https://x.example/cb#frag", "https:///nohost", "no-scheme"])
+def test_redirect_uri_refusals(uri: str) -> None:
+    from eidcore.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest):
+        check_redirect_uri(uri)
+
+
+@pytest.mark.parametrize("uri", ["https://wallet.example/cb", "http://localhost:3000/cb", "no.lommebok.app:/cb"])
+def test_redirect_uri_accepted(uri: str) -> None:
+    assert check_redirect_uri(uri) == uri
+
+
+def test_issuer_app_alone_registers_without_deprecation_warnings(tmp_path: object) -> None:
+    from eidcore.runtime import Runtime
+    from issuer.app import create_app, well_known_handlers
+
+    rt = Runtime(Settings(data_dir=tmp_path))  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        app = create_app(runtime=rt)
+        paths = {r.path for r in app.routes}
+        assert {"/par", "/token", "/credential", "/nonce", "/status/{list_id:str}"} <= paths
+        assert {p for h in well_known_handlers(rt) for p in getattr(h, "paths", ())} == {
+            "/.well-known/openid-credential-issuer/issuer", "/.well-known/oauth-authorization-server/issuer",
+            "/.well-known/jwt-vc-issuer/issuer"}
+
+
+def test_requested_configurations(tmp_path: object) -> None:
+    from eidcore.errors import InvalidRequest, InvalidScope
+    from eidcore.runtime import Runtime
+    from issuer.core import issuer_for
+
+    issuer = issuer_for(Runtime(Settings(data_dir=tmp_path)))  # type: ignore[arg-type]
+    assert requested_configurations(issuer, "pid_vc_sd_jwt youth_mso_mdoc", None) == (
+        ["pid_vc_sd_jwt", "youth_mso_mdoc"], False)
+    details = '[{"type":"openid_credential","credential_configuration_id":"pid_mso_mdoc"}]'
+    assert requested_configurations(issuer, None, details) == (["pid_mso_mdoc"], True)
+    with pytest.raises(InvalidScope):
+        requested_configurations(issuer, "guardian_consent_vc_sd_jwt", None)
+    for bad in ('[{"type":"x","credential_configuration_id":"pid_mso_mdoc"}]', "[]", "{}", "nope",
+                '[{"type":"openid_credential","credential_configuration_id":"pid_mso_mdoc","locations":["x"]}]'):
+        with pytest.raises(InvalidRequest):
+            requested_configurations(issuer, None, bad)
+    with pytest.raises(InvalidRequest):
+        requested_configurations(issuer, None, None)
