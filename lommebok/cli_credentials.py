@@ -135,9 +135,9 @@ async def _sample(settings: Settings, person: str, type_id: str, fmt: str, claim
         files["credential.txt"] = "the issued SD-JWT VC (compact, all disclosures, no KB-JWT)"
         files["presentation.txt"] = "SD-JWT VC presentation with the chosen disclosures and a KB-JWT"
     else:
-        from eidcore.formats.mdoc import issue_mdoc, openid4vp_session_transcript, present
-
         from cryptography.hazmat.primitives.asymmetric import ec
+
+        from eidcore.formats.mdoc import issue_mdoc, openid4vp_session_transcript, present
 
         namespaces = ctype.mdoc_namespaces(values)
         device_private = holder.private_key
