@@ -1,0 +1,198 @@
+"""The wallet's whole journey over HTTP (both stacks): register -> attest -> PID issuance with wallet and key
+attestation -> binding by PID -> presentation (age over 18) -> lost device revoked from another device ->
+credentials revoked at the issuer -> the next presentation refused with the reason; backup and restore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eidcore.errors import AccessDenied, InvalidRequest, RemoteProblem
+from wallet_api.holder.store import LocalStore
+from wallet_api.holder.wallet import Wallet
+
+from .conftest import device_maker
+
+
+def admin(stack: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.runtime.admin_token}"}
+
+
+def rp(stack: Any) -> dict[str, str]:
+    key = (stack.settings.data_dir / "secrets" / "rp-demo").read_text().strip()
+    return {"Authorization": f"Bearer {key}"}
+
+
+def wallet(stack: Any, path: Path) -> Wallet:
+    return Wallet(LocalStore(path), stack.client, base_url="http://localhost:8000",
+                  trust_anchors=stack.runtime.keys.trust_anchors, clock=stack.runtime.clock)
+
+
+async def issue_pid(stack: Any, w: Wallet, person: str, configs: list[str]) -> list[dict[str, Any]]:
+    body = {"person": person, "credential_configuration_ids": configs}
+    r = await stack.client.post("/issuer/admin/offers", json=body, headers=admin(stack))
+    assert r.status_code == 201, r.text
+    offer = r.json()
+    return await w.receive(offer["offer_uri"], offer["tx_code"])
+
+
+async def ask_age_over_18(stack: Any) -> dict[str, Any]:
+    r = await stack.client.post("/verifier/rp/transactions", json={"profile": "age-over-18"}, headers=rp(stack))
+    assert r.status_code == 201, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+async def rp_result(stack: Any, tx_id: str) -> dict[str, Any]:
+    r = await stack.client.get(f"/verifier/rp/transactions/{tx_id}", headers=rp(stack))
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+async def test_pid_presentation_and_lost_device(clocked_stack: Any, tmp_path: Path) -> None:
+    stack = clocked_stack
+    phone = wallet(stack, tmp_path / "phone")
+    tablet = wallet(stack, tmp_path / "tablet")
+    view = await phone.register(device_maker(stack))
+    await tablet.register(device_maker(stack))
+    assert view["state"] == "active" and not view["person_bound"]
+
+    received = await issue_pid(stack, phone, "kari", ["pid_vc_sd_jwt"])
+    assert [r["type"] for r in received] == ["urn:eudi:pid:1"]
+    assert (await phone.status())["person_bound"] is True  # bound by presenting the PID to the provider
+
+    # the tablet gets Kari's PID too, which binds it to the same person
+    await issue_pid(stack, tablet, "kari", ["pid_vc_sd_jwt"])
+
+    tx = await ask_age_over_18(stack)
+    preview = await phone.inspect_request(tx["authorization_request"])
+    assert "age_equal_or_over.18" in preview.claim_names
+    outcome = await phone.present(preview, consent=True)
+    assert outcome.outcome == "shared", outcome.body
+    result = await rp_result(stack, tx["transaction_id"])
+    assert result["status"] == "validated", result
+    log = await phone.provider.transactions()
+    assert log[0]["claims"] == ["age_equal_or_over.18"] and log[0]["outcome"] == "shared"
+
+    # the phone is lost: the tablet revokes it; the issuer revokes the phone's credentials
+    revoked = await tablet.provider.change_status(view["id"], "revoke")
+    assert revoked["state"] == "revoked"
+    assert revoked["issuer_sync"]["status"] == "done"
+    assert revoked["issuer_sync"]["updated"] == 1
+
+    # verifiers cache a status list for its ttl (300 s at the issuer): move past it
+    stack.runtime.clock.advance(305)
+    tx2 = await ask_age_over_18(stack)
+    preview2 = await phone.inspect_request(tx2["authorization_request"])
+    refused = await phone.present(preview2, consent=True)
+    result2 = await rp_result(stack, tx2["transaction_id"])
+    assert refused.outcome == "refused"
+    assert result2["status"] == "failed"
+    assert result2["failure"]["check"] == "status.revoked"
+
+    # the lost phone cannot get a new PID: no wallet attestation for a revoked instance
+    with pytest.raises(RemoteProblem) as exc:
+        await issue_pid(stack, phone, "kari", ["pid_vc_sd_jwt"])
+    assert exc.value.error == "instance_not_active"
+
+    # the tablet's own PID is untouched
+    tx3 = await ask_age_over_18(stack)
+    ok = await tablet.present(await tablet.inspect_request(tx3["authorization_request"]), consent=True)
+    assert ok.outcome == "shared"
+
+
+async def test_declined_presentation_is_logged(stack: Any, tmp_path: Path) -> None:
+    w = wallet(stack, tmp_path / "w")
+    await w.register(device_maker(stack))
+    received = await issue_pid(stack, w, "ola", ["pid_vc_sd_jwt", "pid_mso_mdoc"])
+    assert sorted(r["format"] for r in received) == ["dc+sd-jwt", "mso_mdoc"]
+    assert w.claims(next(r for r in received if r["format"] == "mso_mdoc"))["eu.europa.ec.eudi.pid.1"][
+        "given_name"] == "Ola"
+    tx = await ask_age_over_18(stack)
+    outcome = await w.present(await w.inspect_request(tx["authorization_request"]), consent=False)
+    assert outcome.outcome == "declined"
+    assert (await rp_result(stack, tx["transaction_id"]))["status"] != "validated"
+    assert [e["outcome"] for e in await w.provider.transactions()] == ["declined"]
+
+
+async def test_backup_and_restore_on_new_device(stack: Any, tmp_path: Path) -> None:
+    old = wallet(stack, tmp_path / "old")
+    await old.register(device_maker(stack))
+    await issue_pid(stack, old, "erik", ["pid_vc_sd_jwt"])
+    await old.backup("correct horse battery staple")
+    new = wallet(stack, tmp_path / "new")
+    await new.register(device_maker(stack))
+    with pytest.raises(InvalidRequest):  # not bound to Erik yet: no backup visible
+        await new.restore("correct horse battery staple")
+    person = await stack.client.get("/wallet/admin/persons/" + (await _erik(stack)) + "/instances",
+                                    headers=admin(stack))
+    assert len(person.json()["items"]) == 1
+    r = await stack.client.post(f"/wallet/admin/instances/{new.store.instance['id']}/person",  # type: ignore[index]
+                                json={"person": await _erik(stack)}, headers=admin(stack))
+    assert r.status_code == 200
+    with pytest.raises(InvalidRequest) as exc:
+        await new.restore("wrong passphrase")
+    assert "passphrase" in exc.value.description
+    assert await new.restore("correct horse battery staple") == 1
+    assert [c["type"] for c in new.store.credentials()] == ["urn:eudi:pid:1"]
+
+
+async def _erik(stack: Any) -> str:
+    from eidcore.registers import SqlPopulationRegister
+
+    person = await SqlPopulationRegister(stack.runtime.db).get_by_alias("erik")
+    assert person.national_id is not None
+    return person.national_id
+
+
+async def test_suspend_and_reinstate_reach_the_verifier(clocked_stack: Any, tmp_path: Path) -> None:
+    stack = clocked_stack
+    phone = wallet(stack, tmp_path / "phone")
+    tablet = wallet(stack, tmp_path / "tablet")
+    phone_view = await phone.register(device_maker(stack))
+    await tablet.register(device_maker(stack))
+    await issue_pid(stack, phone, "erik", ["pid_vc_sd_jwt"])
+    await issue_pid(stack, tablet, "erik", ["pid_vc_sd_jwt"])
+
+    suspended = await tablet.provider.change_status(phone_view["id"], "suspend")
+    assert suspended["issuer_sync"] == {**suspended["issuer_sync"], "status": "done", "updated": 1}
+    stack.runtime.clock.advance(305)
+    tx = await ask_age_over_18(stack)
+    out = await phone.present(await phone.inspect_request(tx["authorization_request"]), consent=True)
+    assert out.outcome == "refused"
+    assert (await rp_result(stack, tx["transaction_id"]))["failure"]["check"] == "status.suspended"
+
+    reinstated = await tablet.provider.change_status(phone_view["id"], "reinstate")
+    assert reinstated["state"] == "active" and reinstated["issuer_sync"]["updated"] == 1
+    stack.runtime.clock.advance(305)
+    tx = await ask_age_over_18(stack)
+    out = await phone.present(await phone.inspect_request(tx["authorization_request"]), consent=True)
+    assert out.outcome == "shared"
+    assert (await rp_result(stack, tx["transaction_id"]))["status"] == "validated"
+
+
+async def test_no_matching_credential_tells_the_verifier(stack: Any, tmp_path: Path) -> None:
+    w = wallet(stack, tmp_path / "w")
+    await w.register(device_maker(stack))
+    await issue_pid(stack, w, "jonas", ["pid_vc_sd_jwt"])  # Jonas is 15
+    tx = await ask_age_over_18(stack)
+    with pytest.raises(AccessDenied):
+        await w.present(await w.inspect_request(tx["authorization_request"]), consent=True)
+    assert (await rp_result(stack, tx["transaction_id"]))["status"] != "validated"
+
+
+async def test_issuer_requiring_attestation_refuses_a_wallet_without_one(clocked_stack: Any) -> None:
+    stack = clocked_stack
+    r = await stack.client.post("/issuer/admin/offers", headers=admin(stack),
+                                json={"person": "kari", "credential_configuration_ids": ["pid_vc_sd_jwt"]})
+    offer = r.json()
+    code = offer["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"][
+        "pre-authorized_code"]
+    r = await stack.client.post("/issuer/token", data={
+        "grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code", "pre-authorized_code": code,
+        "tx_code": offer["tx_code"]})
+    assert r.status_code in (400, 401), r.text
+    assert r.json()["error"] in ("invalid_client", "invalid_client_attestation")

@@ -1,0 +1,149 @@
+"""Named presentation profiles: each builds an OpenID4VP 1.0 §6 DCQL query from a few parameters.
+
+- ``pid-basic``: name and birth date from the PID (SD-JWT VC ``urn:eudi:pid:1`` and/or mdoc
+  ``eu.europa.ec.eudi.pid.1``);
+- ``age-over-18`` / ``age-over-13``: one age attribute with a ``values: [true]`` filter, from the PID or the
+  age-verification credential (``urn:no:digdir:eudi:age:1`` / ``eu.europa.ec.av.1``); unsigned ``redirect_uri``
+  client id by default (OpenID4VP 1.0 §5.9.3), as an age check needs no verifier identity;
+- ``employee-role``: the employee role credential whose ``organisation.orgnr`` equals ``orgnr`` (validated with
+  :func:`eidcore.identity.parse_orgnr`) and, when ``roles`` are given, whose ``roles`` contain one of them;
+- ``mandate``: the agent's PID and a mandate whose ``scope.service_areas`` contains ``scope``; the two must belong
+  to the same holder (same key or the agent's identity number equals the PID's).
+
+Per profile :class:`Profile` also says which cross-credential checks apply (``same_holder``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eidcore.dcql import MSO_MDOC, SD_JWT_VC
+from eidcore.errors import IdentityNumberError, InvalidRequest
+from eidcore.identity import parse_orgnr
+
+PID_VCT = "urn:eudi:pid:1"
+PID_DOCTYPE = "eu.europa.ec.eudi.pid.1"
+AGE_VCT = "urn:no:digdir:eudi:age:1"
+AGE_DOCTYPE = "eu.europa.ec.av.1"
+EMPLOYEE_VCT = "urn:no:digdir:eudi:employee:1"
+MANDATE_VCT = "urn:no:digdir:eudi:mandate:1"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named profile: its DCQL query and the checks that span credentials."""
+
+    name: str
+    dcql_query: dict[str, Any]
+    same_holder: tuple[str, str] | None = None
+    """(PID query id, mandate query id): the mandate's agent must be the PID's holder."""
+    default_client_id_prefix: str = "x509_hash"
+
+
+def _claims(*paths: list[Any], values: Mapping[int, list[Any]] | None = None) -> list[dict[str, Any]]:
+    out = []
+    for i, p in enumerate(paths):
+        c: dict[str, Any] = {"path": p}
+        if values and i in values:
+            c["values"] = values[i]
+        out.append(c)
+    return out
+
+
+def _formats(params: Mapping[str, Any]) -> tuple[str, ...]:
+    fmt = params.get("format")
+    if fmt is None:
+        return (SD_JWT_VC, MSO_MDOC)
+    if fmt not in (SD_JWT_VC, MSO_MDOC):
+        raise InvalidRequest("format must be dc+sd-jwt or mso_mdoc")
+    return (str(fmt),)
+
+
+def _with_options(credentials: list[dict[str, Any]]) -> dict[str, Any]:
+    query: dict[str, Any] = {"credentials": credentials}
+    if len(credentials) > 1:
+        query["credential_sets"] = [{"options": [[c["id"]] for c in credentials], "required": True}]
+    return query
+
+
+def pid_basic(params: Mapping[str, Any]) -> Profile:
+    creds = []
+    for fmt in _formats(params):
+        if fmt == SD_JWT_VC:
+            creds.append({"id": "pid", "format": SD_JWT_VC, "meta": {"vct_values": [PID_VCT]},
+                          "claims": _claims(["given_name"], ["family_name"], ["birthdate"])})
+        else:
+            ns = PID_DOCTYPE
+            creds.append({"id": "pid_mdoc", "format": MSO_MDOC, "meta": {"doctype_value": PID_DOCTYPE},
+                          "claims": _claims([ns, "given_name"], [ns, "family_name"], [ns, "birth_date"])})
+    return Profile("pid-basic", _with_options(creds))
+
+
+def age_over(age: int) -> Any:
+    def build(params: Mapping[str, Any]) -> Profile:
+        creds = []
+        for fmt in _formats(params):
+            if fmt == SD_JWT_VC:
+                for qid, vct in (("pid", PID_VCT), ("age", AGE_VCT)):
+                    creds.append({"id": qid, "format": SD_JWT_VC, "meta": {"vct_values": [vct]},
+                                  "claims": _claims(["age_equal_or_over", str(age)], values={0: [True]})})
+            else:
+                for qid, doctype in (("pid_mdoc", PID_DOCTYPE), ("age_mdoc", AGE_DOCTYPE)):
+                    creds.append({"id": qid, "format": MSO_MDOC, "meta": {"doctype_value": doctype},
+                                  "claims": _claims([doctype, f"age_over_{age}"], values={0: [True]})})
+        return Profile(f"age-over-{age}", _with_options(creds), default_client_id_prefix="redirect_uri")
+
+    return build
+
+
+def employee_role(params: Mapping[str, Any]) -> Profile:
+    orgnr = params.get("orgnr")
+    if not isinstance(orgnr, str):
+        raise InvalidRequest("the employee-role profile needs the parameter orgnr")
+    try:
+        digits = parse_orgnr(orgnr).digits
+    except IdentityNumberError as exc:
+        raise InvalidRequest(f"orgnr is not a valid organisation number ({exc.rule})") from None
+    roles = params.get("roles")
+    claims = _claims(["given_name"], ["family_name"], ["organisation", "orgnr"], values={2: [digits]})
+    if roles is not None:
+        if not isinstance(roles, list) or not roles or not all(isinstance(r, str) and r for r in roles):
+            raise InvalidRequest("roles must be a non-empty array of role URNs")
+        claims.append({"path": ["roles", None], "values": list(roles)})
+    return Profile("employee-role", {"credentials": [
+        {"id": "employee", "format": SD_JWT_VC, "meta": {"vct_values": [EMPLOYEE_VCT]}, "claims": claims},
+    ]})
+
+
+def mandate(params: Mapping[str, Any]) -> Profile:
+    scope = params.get("scope")
+    if not isinstance(scope, str) or not scope:
+        raise InvalidRequest("the mandate profile needs the parameter scope (a service area such as nav:arbeid)")
+    return Profile("mandate", {"credentials": [
+        {"id": "pid", "format": SD_JWT_VC, "meta": {"vct_values": [PID_VCT]},
+         "claims": _claims(["given_name"], ["family_name"], ["birthdate"], ["personal_administrative_number"])},
+        {"id": "mandate", "format": SD_JWT_VC, "meta": {"vct_values": [MANDATE_VCT]},
+         "claims": _claims(["principal", "given_name"], ["principal", "family_name"],
+                           ["agent", "personal_administrative_number"], ["scope", "service_areas", None],
+                           ["valid_from"], ["valid_until"], values={3: [scope]})},
+    ]}, same_holder=("pid", "mandate"))
+
+
+PROFILES = {
+    "pid-basic": pid_basic,
+    "age-over-18": age_over(18),
+    "age-over-13": age_over(13),
+    "employee-role": employee_role,
+    "mandate": mandate,
+}
+
+
+def build_profile(name: str, params: Mapping[str, Any] | None = None) -> Profile:
+    """The profile ``name`` with ``params``; :class:`InvalidRequest` for an unknown name or bad parameters."""
+    factory = PROFILES.get(name)
+    if factory is None:
+        raise InvalidRequest(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
+    profile: Profile = factory(params or {})
+    return profile

@@ -1,0 +1,315 @@
+"""The reference holder's orchestration: what the wallet app does, step by step, on the protocol clients.
+
+- :meth:`Wallet.register`: an instance key, a platform attestation (:class:`~wallet_api.holder.provider_client.Device`),
+  registration at the wallet provider;
+- :meth:`Wallet.receive`: an OpenID4VCI credential offer (pre-authorized code with ``tx_code``) with the wallet
+  attestation (client authentication, DPoP combined with the instance key) and one key attestation per request
+  (``key_attestation`` in the ``jwt`` proof, nonce = the c_nonce); after a PID arrives the instance is bound to its
+  person by presenting that PID to the wallet provider;
+- :meth:`Wallet.inspect_request` / :meth:`Wallet.present`: an OpenID4VP request (verified request object; what is
+  asked and by whom), the user's decision, the response, and an entry in the transaction log (claim names only);
+- :meth:`Wallet.backup` / :meth:`Wallet.restore`: the store's credentials encrypted on the device (AES-256-GCM,
+  key from the user's passphrase by scrypt, RFC 7914) and uploaded as an opaque blob.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from eidcore import jose
+from eidcore.clock import SYSTEM_CLOCK, Clock
+from eidcore.encoding import b64u_decode, b64u_encode
+from eidcore.errors import AccessDenied, ConfigurationError, InvalidRequest, ParsingError, RemoteProblem
+from eidcore.formats.sd_jwt.present import KeyBinding, SdJwtHolder
+from wallet_api.holder import vci, vp
+from wallet_api.holder.provider_client import Device, ProviderClient
+from wallet_api.holder.store import LocalStore
+
+PID_VCT = "urn:eudi:pid:1"
+BACKUP_MEDIA_TYPE = "application/vnd.lommebok.backup+json"
+SCRYPT_N = 2**14
+
+
+@dataclass(frozen=True)
+class RequestPreview:
+    """What a relying party asks for, shown to the user before anything is shared."""
+
+    request: vp.AuthorizationRequest
+    verifier: str
+    verifier_name: str | None
+    credentials: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def claim_names(self) -> list[str]:
+        return [c for q in self.credentials for c in q["claims"]]
+
+    @property
+    def credential_types(self) -> list[str]:
+        return sorted({t for q in self.credentials for t in q["types"]})
+
+
+@dataclass(frozen=True)
+class PresentationOutcome:
+    """How a presentation ended: ``shared``, ``declined`` (by the user), ``refused`` (by the verifier)."""
+
+    outcome: str
+    status_code: int
+    body: dict[str, Any]
+    redirect_uri: str | None
+
+
+def _claim_name(path: Sequence[Any]) -> str:
+    return ".".join("*" if p is None else str(p) for p in path)
+
+
+def describe_query(dcql: Any) -> list[dict[str, Any]]:
+    """A readable summary of a DCQL query: per credential query its format, types and claim names."""
+    out: list[dict[str, Any]] = []
+    creds = dcql.get("credentials") if isinstance(dcql, dict) else None
+    for q in creds if isinstance(creds, list) else []:
+        if not isinstance(q, dict):
+            continue
+        raw_meta = q.get("meta")
+        meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+        types = meta.get("vct_values") or ([meta["doctype_value"]] if meta.get("doctype_value") else [])
+        claims = [_claim_name(c["path"]) for c in q.get("claims") or []
+                  if isinstance(c, dict) and isinstance(c.get("path"), list)]
+        out.append({"id": q.get("id"), "format": q.get("format"), "types": [str(t) for t in types],
+                    "claims": claims or ["(all claims)"]})
+    return out
+
+
+class Wallet:
+    """One wallet (a store) talking to a Lommebok deployment at ``base_url`` (e.g. ``http://localhost:8000``)."""
+
+    def __init__(self, store: LocalStore, http: httpx.AsyncClient, *, base_url: str,
+                 trust_anchors: Sequence[x509.Certificate], clock: Clock = SYSTEM_CLOCK) -> None:
+        self.store = store
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.trust_anchors = list(trust_anchors)
+        self.clock = clock
+
+    # -- instance ----------------------------------------------------------------------------------
+
+    @property
+    def registered(self) -> bool:
+        return self.store.instance is not None
+
+    def instance_key(self) -> jose.SigningKey:
+        inst = self.store.instance
+        if inst is None:
+            raise ConfigurationError("this wallet is not registered yet: run `lommebok wallet register`")
+        return self.store.key(inst["key_id"])
+
+    @property
+    def provider(self) -> ProviderClient:
+        inst = self.store.instance
+        base = inst["provider"] if inst else f"{self.base_url}/wallet"
+        return ProviderClient(self.http, base, self.instance_key(), self.clock)
+
+    async def register(self, device: Device, *, wallet_version: str = "0.1.0") -> dict[str, Any]:
+        """Create the instance key and register it (once per store)."""
+        if self.store.instance is not None:
+            raise InvalidRequest("this wallet is registered already")
+        kid, key = self.store.new_key()
+        client = ProviderClient(self.http, f"{self.base_url}/wallet", key, self.clock)
+        view = await client.register(device, wallet_version=wallet_version)
+        self.store.set_instance({"id": view["id"], "key_id": kid, "jkt": view["jkt"],
+                                 "provider": f"{self.base_url}/wallet", "registered_at": view["created_at"]})
+        return view
+
+    async def status(self) -> dict[str, Any]:
+        inst = self.store.instance
+        if inst is None:
+            raise ConfigurationError("this wallet is not registered yet")
+        return await self.provider.instance(inst["id"])
+
+    # -- issuance ----------------------------------------------------------------------------------
+
+    async def receive(self, offer_uri: str, tx_code: str | None = None) -> list[dict[str, Any]]:
+        """Run the pre-authorized code flow for every configuration the offer names; store what arrives."""
+        offer = await vci.resolve_offer(self.http, offer_uri)
+        code = offer.pre_authorized_code
+        if code is None:
+            raise InvalidRequest("only pre-authorized offers are supported by this wallet so far")
+        if offer.tx_code is not None and not tx_code:
+            raise InvalidRequest("this offer needs the transaction code (tx_code) the issuer gave you")
+        metadata = await vci.fetch_metadata(self.http, offer.credential_issuer)
+        instance_key = self.instance_key()
+        attestation = await self.provider.wallet_attestation()
+        client = vci.VciClient(self.http, metadata, clock=self.clock, dpop_key=instance_key,
+                               attestation=vci.WalletAttestation(attestation, instance_key))
+        token = await client.token_pre_authorized(code, tx_code if offer.tx_code is not None else None)
+        configs = metadata.credential_issuer.get("credential_configurations_supported") or {}
+        received: list[dict[str, Any]] = []
+        for config_id in offer.credential_configuration_ids:
+            fmt = (configs.get(config_id) or {}).get("format")
+            nonce = await client.nonce()
+            kid, key = self.store.new_key()
+            key_attestation = await self.provider.key_attestation([key.public_jwk], nonce=nonce)
+            proof = client.proof(key, nonce, key_attestation=key_attestation)
+            resp = await client.request_credential(token, proofs=[proof], credential_configuration_id=config_id)
+            if not resp.credentials:
+                self.store.delete_key(kid)
+                raise InvalidRequest(f"the issuer deferred {config_id}; deferred issuance is not handled here")
+            for credential in resp.credentials:
+                record = self._record(credential, fmt, config_id, kid, metadata.issuer_id)
+                received.append(self.store.add_credential(record))
+            if resp.notification_id:
+                await client.notify(token, resp.notification_id, "credential_accepted")
+        for rec in received:
+            if rec.get("type") == PID_VCT and rec["format"] == "dc+sd-jwt":
+                await self.bind_with_pid(rec)
+                break
+        return received
+
+    def _record(self, credential: str, fmt: Any, config_id: str, kid: str, issuer: str) -> dict[str, Any]:
+        rec: dict[str, Any] = {"format": fmt or "unknown", "configuration_id": config_id, "credential": credential,
+                               "key_id": kid, "issuer": issuer,
+                               "received_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        if fmt == "dc+sd-jwt":
+            held = SdJwtHolder(clock=self.clock).load(credential)
+            rec["type"] = held.claims.get("vct")
+            rec["expires_at"] = held.claims.get("exp")
+        elif fmt == "mso_mdoc":
+            from eidcore.formats import mdoc
+
+            rec["type"] = mdoc.IssuerSigned.from_b64u(credential).mso.doc_type
+        return rec
+
+    def claims(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The claims of a held credential (for display)."""
+        if record["format"] == "dc+sd-jwt":
+            return dict(SdJwtHolder(clock=self.clock).load(record["credential"]).claims)
+        if record["format"] == "mso_mdoc":
+            from eidcore.formats import mdoc
+
+            issued = mdoc.IssuerSigned.from_b64u(record["credential"])
+            return {ns: {it.element_identifier: it.element_value for it in items}
+                    for ns, items in issued.items().items()}
+        return {}
+
+    async def bind_with_pid(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Bind the instance to the PID's person at the wallet provider (KB-JWT over the provider's nonce)."""
+        nonce = await self.provider.binding_nonce()
+        presentation = SdJwtHolder(clock=self.clock).present(
+            record["credential"], disclose=[["personal_administrative_number"]],
+            key_binding=KeyBinding(self.store.key(record["key_id"]), audience=self.provider.base_url, nonce=nonce))
+        assert isinstance(presentation, str)
+        return await self.provider.bind_by_pid(presentation, nonce)
+
+    # -- presentation ------------------------------------------------------------------------------
+
+    def held(self) -> list[vp.Held]:
+        out: list[vp.Held] = []
+        for c in self.store.credentials():
+            key = self.store.key(c["key_id"])
+            if c["format"] == "dc+sd-jwt":
+                out.append(vp.HeldSdJwtVc(c["credential"], key))
+            elif c["format"] == "mso_mdoc":
+                from cryptography.hazmat.primitives.asymmetric import ec
+
+                assert isinstance(key.private_key, ec.EllipticCurvePrivateKey)
+                out.append(vp.HeldMdoc(c["credential"], key.private_key))
+        return out
+
+    async def inspect_request(self, uri: str) -> RequestPreview:
+        """Fetch and verify the request object; describe who asks for what."""
+        request = await vp.fetch_request(self.http, uri, trust_anchors=self.trust_anchors, clock=self.clock)
+        name = None
+        if request.verifier_certificate is not None:
+            from cryptography.x509.oid import NameOID
+
+            cns = request.verifier_certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            name = str(cns[0].value) if cns else None
+        meta_name = request.client_metadata.get("client_name")
+        if isinstance(meta_name, str):
+            name = meta_name
+        return RequestPreview(request, request.client_id, name, describe_query(request.claims.get("dcql_query")))
+
+    async def present(self, preview: RequestPreview, *, consent: bool) -> PresentationOutcome:
+        """Answer the request: the matching presentations when the user consents, ``access_denied`` if not."""
+        request = preview.request
+        queries = preview.credentials
+        if not consent:
+            res = await vp.send_error(self.http, request, "access_denied", "the user declined")
+            outcome = PresentationOutcome("declined", res.status_code, res.body, res.redirect_uri)
+        else:
+            try:
+                token = vp.build_vp_token(request, self.held(), clock=self.clock)
+            except AccessDenied:
+                await vp.send_error(self.http, request, "access_denied", "no matching credentials")
+                raise
+            queries = [q for q in preview.credentials if q["id"] in token]
+            res = await vp.send_response(self.http, request, token)
+            outcome = PresentationOutcome("shared" if res.status_code < 400 else "refused", res.status_code,
+                                          res.body, res.redirect_uri)
+        await self._log(preview, queries, outcome.outcome)
+        return outcome
+
+    async def _log(self, preview: RequestPreview, queries: list[dict[str, Any]], outcome: str) -> None:
+        """Log what was shown (claim names of the answered queries, never values), here and at the provider."""
+        claims = sorted({c for q in queries for c in q["claims"] if c != "(all claims)"})
+        types = sorted({t for q in queries for t in q["types"]})
+        entry = {"relying_party": preview.verifier[:512], "relying_party_name": preview.verifier_name,
+                 "credential_types": types[:20], "claims": claims[:100],
+                 "outcome": outcome, "shared_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        self.store.add_log(entry)
+        try:
+            await self.provider.record_transaction(entry)
+        except RemoteProblem:
+            pass  # the local log keeps it; a suspended instance cannot write to the provider's log
+
+    # -- backup ------------------------------------------------------------------------------------
+
+    async def backup(self, passphrase: str) -> dict[str, Any]:
+        """Encrypt the credentials and their keys with the passphrase and upload the blob."""
+        blob = encrypt_backup(json.dumps(self.store.export()).encode(), passphrase)
+        return await self.provider.put_backup(blob, media_type=BACKUP_MEDIA_TYPE)
+
+    async def restore(self, passphrase: str) -> int:
+        """Download and decrypt the backup; add its credentials to this store. Returns how many were added."""
+        got = await self.provider.get_backup()
+        if got is None:
+            raise InvalidRequest("there is no backup for this person")
+        return self.store.import_(json.loads(decrypt_backup(got["ciphertext"], passphrase)))
+
+
+def _kdf(passphrase: str, salt: bytes) -> bytes:
+    return Scrypt(salt=salt, length=32, n=SCRYPT_N, r=8, p=1).derive(passphrase.encode("utf-8"))
+
+
+def encrypt_backup(plaintext: bytes, passphrase: str) -> str:
+    """AES-256-GCM under a scrypt key (RFC 7914); the result is base64url of a small JSON envelope."""
+    salt, nonce = os.urandom(16), os.urandom(12)
+    ct = AESGCM(_kdf(passphrase, salt)).encrypt(nonce, plaintext, b"lommebok-backup-v1")
+    env = {"v": 1, "kdf": "scrypt", "n": SCRYPT_N, "salt": b64u_encode(salt), "nonce": b64u_encode(nonce),
+           "ct": b64u_encode(ct)}
+    return b64u_encode(json.dumps(env, separators=(",", ":")).encode())
+
+
+def decrypt_backup(blob: str, passphrase: str) -> bytes:
+    """Open :func:`encrypt_backup` output; :class:`InvalidRequest` for a wrong passphrase or a damaged blob."""
+    try:
+        env = json.loads(b64u_decode(blob, what="backup"))
+        if env.get("v") != 1 or env.get("kdf") != "scrypt" or env.get("n") != SCRYPT_N:
+            raise InvalidRequest("unknown backup format")
+        key = _kdf(passphrase, b64u_decode(env["salt"], what="salt"))
+        return AESGCM(key).decrypt(b64u_decode(env["nonce"], what="nonce"), b64u_decode(env["ct"], what="ct"),
+                                   b"lommebok-backup-v1")
+    except InvalidTag:
+        raise InvalidRequest("the passphrase is wrong or the backup is damaged") from None
+    except (ValueError, KeyError, TypeError, ParsingError):
+        raise InvalidRequest("the backup is damaged") from None
