@@ -32,7 +32,7 @@ from typing import Any, Literal
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from jwcrypto import jwe as _jwe
 from jwcrypto import jwk as _jwk
@@ -87,7 +87,7 @@ __all__ = [
     "x5c_leaf_key",
 ]
 
-PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 KeyLike = PublicKey | Mapping[str, Any]
 
@@ -107,7 +107,14 @@ _CRV_TO_CURVE: dict[str, ec.EllipticCurve] = {
 _CURVE_TO_CRV = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 _CRV_SIZE = {"P-256": 32, "P-384": 48, "P-521": 66}
 _EC_ALG_FOR_CRV = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
-_SUPPORTED_SIGNATURE_ALGS = frozenset({"ES256", "ES384", "ES512", "EdDSA"})
+#: RSA (RFC 7518 §3.3, §3.5) is verify-only, for peers such as ID-porten that sign ID tokens with RS256;
+#: no use accepts it unless its JwsPolicy lists it.
+_RSA_ALGS: dict[str, tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]] = {
+    "RS256": (padding.PKCS1v15(), hashes.SHA256()),
+    "PS256": (padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256()),
+}
+_RSA_MIN_BITS = 2048
+_SUPPORTED_SIGNATURE_ALGS = frozenset({"ES256", "ES384", "ES512", "EdDSA", *_RSA_ALGS})
 _HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"})
 # Header parameters registered by RFC 7515/7516/7518 that may never be listed in "crit" (RFC 7515 §4.1.11).
@@ -311,6 +318,8 @@ def signing_key_from_jwk(jwk: Mapping[str, Any], *, alg: str | None = None) -> S
 def _default_alg(key: PublicKey) -> str:
     if isinstance(key, ed25519.Ed25519PublicKey):
         return "EdDSA"
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RS256"
     crv = _CURVE_TO_CRV.get(key.curve.name)
     if crv is None:
         raise UnsupportedAlgorithm(f"unsupported curve {key.curve.name}")
@@ -334,6 +343,10 @@ def public_jwk(key: PublicKey | SigningKey, *, kid: str | None = None, alg: str 
     elif isinstance(key, ed25519.Ed25519PublicKey):
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(raw)}
+    elif isinstance(key, rsa.RSAPublicKey):
+        rn = key.public_numbers()
+        jwk = {"kty": "RSA", "n": b64u_encode(rn.n.to_bytes((rn.n.bit_length() + 7) // 8, "big")),
+               "e": b64u_encode(rn.e.to_bytes((rn.e.bit_length() + 7) // 8, "big"))}
     else:  # pragma: no cover - guarded by the type
         raise UnsupportedAlgorithm("unsupported key type")
     if kid is not None:
@@ -365,7 +378,12 @@ def public_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
         if crv != "Ed25519" or not isinstance(x, str):
             raise ParsingError("only Ed25519 OKP keys are supported")
         return _okp_public_key(x)
-    if kty in ("oct", "RSA"):
+    if kty == "RSA":
+        n, e = jwk.get("n"), jwk.get("e")
+        if not (isinstance(n, str) and isinstance(e, str)):
+            raise ParsingError("an RSA JWK needs string n and e")
+        return _rsa_public_key(n, e)
+    if kty == "oct":
         raise UnsupportedAlgorithm(f"JWK key type {kty!r} is not allowed here")
     raise ParsingError("unknown or missing JWK kty")
 
@@ -384,6 +402,19 @@ def _ec_public_key(crv: str, x: str, y: str) -> ec.EllipticCurvePublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey):  # pragma: no cover - jwcrypto contract
         raise ParsingError("the EC JWK is not a valid public key")
     return key
+
+
+@functools.lru_cache(maxsize=256)
+def _rsa_public_key(n: str, e: str) -> rsa.RSAPublicKey:
+    """RFC 7518 §6.3.1; verify-only, at least 2048 bits."""
+    modulus = int.from_bytes(b64u_decode(n, what="JWK n"), "big")
+    exponent = int.from_bytes(b64u_decode(e, what="JWK e"), "big")
+    if modulus.bit_length() < _RSA_MIN_BITS:
+        raise UnsupportedAlgorithm(f"RSA keys shorter than {_RSA_MIN_BITS} bits are refused")
+    try:
+        return rsa.RSAPublicNumbers(exponent, modulus).public_key()
+    except ValueError as exc:
+        raise ParsingError("the RSA JWK is not a valid public key") from exc
 
 
 @functools.lru_cache(maxsize=1024)
@@ -437,6 +468,8 @@ def _key_kind(key: object) -> str:
             kind = "ec"
         elif isinstance(key, ed25519.Ed25519PublicKey):
             kind = "okp"
+        elif isinstance(key, rsa.RSAPublicKey):
+            kind = "rsa"
         else:
             kind = "other"
         _KEY_KINDS[t] = kind
@@ -450,6 +483,11 @@ def _check_key_for_alg(key: PublicKey, alg: str, *, error: type[Exception]) -> N
     elif alg == "EdDSA":
         if _key_kind(key) != "okp":
             raise error("alg EdDSA does not match the key")
+    elif alg in _RSA_ALGS:
+        if _key_kind(key) != "rsa":
+            raise error(f"alg {alg} does not match the key")
+        if key.key_size < _RSA_MIN_BITS:  # type: ignore[union-attr]
+            raise error(f"RSA keys shorter than {_RSA_MIN_BITS} bits are refused")
     else:
         raise UnsupportedAlgorithm(f"alg {alg!r} is not supported")
 
@@ -655,7 +693,10 @@ def _verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature:
                 raise InvalidSignature("the ECDSA signature has the wrong length")
             der = encode_dss_signature(int.from_bytes(signature[:size], "big"),
                                        int.from_bytes(signature[size:], "big"))
-            key.verify(der, signing_input, _ECDSA[alg])  # type: ignore[call-arg]
+            key.verify(der, signing_input, _ECDSA[alg])  # type: ignore[call-arg,arg-type]
+        elif alg in _RSA_ALGS:
+            pad, digest_alg = _RSA_ALGS[alg]
+            key.verify(signature, signing_input, pad, digest_alg)  # type: ignore[call-arg,arg-type]
         else:
             key.verify(signature, signing_input)  # type: ignore[call-arg]
     except _CryptoInvalidSignature as exc:

@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -219,26 +220,36 @@ def make_leaf(
     return key, builder.sign(ca_key, hashes.SHA256())
 
 
-def create_dev_pki(public_base_url: str, *, clock: Clock = SYSTEM_CLOCK) -> tuple[
+def create_dev_pki(public_base_url: str, *, clock: Clock = SYSTEM_CLOCK,
+                   service_urls: Mapping[str, str] | None = None) -> tuple[
     tuple[ec.EllipticCurvePrivateKey, x509.Certificate], dict[Role, SigningIdentity]
 ]:
-    """Generate the dev root CA and the three signing identities (nothing written)."""
+    """Generate the dev root CA and the three signing identities (nothing written).
+
+    Each leaf names its service's URL (``service_urls``, default ``<public_base_url>/<service>``) as a URI SAN
+    and its host as a dNSName SAN.
+    """
     from urllib.parse import urlsplit
 
+    urls = {s: f"{public_base_url}/{s}" for s in ("issuer", "verifier", "wallet")}
+    urls.update(service_urls or {})
+
+    def host(service: str) -> list[str]:
+        return [urlsplit(urls[service]).hostname or "localhost"]
+
     now = clock.now()
-    host = urlsplit(public_base_url).hostname or "localhost"
     root_key, root = make_root_ca("Lommebok Dev Root CA", now=now)
     issuer_key, issuer_cert = make_leaf(
         "Lommebok Dev PID Issuer (document signer)", root_key, root, now=now, days=455,
-        dns=[host], uris=[f"{public_base_url}/issuer"], eku=[MDOC_DS_EKU],
+        dns=host("issuer"), uris=[urls["issuer"]], eku=[MDOC_DS_EKU],
     )
     verifier_key, verifier_cert = make_leaf(
-        "Lommebok Dev Verifier", root_key, root, now=now, days=455, dns=[host],
-        uris=[f"{public_base_url}/verifier"], eku=[ExtendedKeyUsageOID.SERVER_AUTH],
+        "Lommebok Dev Verifier", root_key, root, now=now, days=455, dns=host("verifier"),
+        uris=[urls["verifier"]], eku=[ExtendedKeyUsageOID.SERVER_AUTH],
     )
     wp_key, wp_cert = make_leaf(
-        "Lommebok Dev Wallet Provider", root_key, root, now=now, days=455, dns=[host],
-        uris=[f"{public_base_url}/wallet"],
+        "Lommebok Dev Wallet Provider", root_key, root, now=now, days=455, dns=host("wallet"),
+        uris=[urls["wallet"]],
     )
     ids: dict[Role, SigningIdentity] = {
         "issuer": SigningIdentity("issuer", issuer_key, (issuer_cert,)),
@@ -267,7 +278,8 @@ def load_keyset(directory: Path) -> KeySet:
                   trust_anchors=anchors, directory=directory)
 
 
-def load_or_create_dev_pki(directory: Path, public_base_url: str, *, clock: Clock = SYSTEM_CLOCK) -> KeySet:
+def load_or_create_dev_pki(directory: Path, public_base_url: str, *, clock: Clock = SYSTEM_CLOCK,
+                           service_urls: Mapping[str, str] | None = None) -> KeySet:
     """Load the dev PKI from ``directory``, creating it on first use (all files, or none)."""
     marker = directory / "trust-anchors.pem"
     if marker.exists():
@@ -279,7 +291,7 @@ def load_or_create_dev_pki(directory: Path, public_base_url: str, *, clock: Cloc
         )
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
-    (root_key, root), ids = create_dev_pki(public_base_url, clock=clock)
+    (root_key, root), ids = create_dev_pki(public_base_url, clock=clock, service_urls=service_urls)
     _atomic_write(directory / "root.key.pem", _key_pem(root_key), 0o600)
     for role, ident in ids.items():
         key_file, chain_file = _files(directory, role)

@@ -102,7 +102,8 @@ class Runtime:
                 raise ConfigurationError("production needs LOMMEBOK_ADMIN_TOKEN for the admin APIs")
             self.admin_token = s.admin_token
         else:
-            self.keys = load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url, clock=self.clock)
+            self.keys = load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url, clock=self.clock,
+                                               service_urls=s.service_urls)
             if s.admin_token:
                 self.admin_token = s.admin_token
             else:

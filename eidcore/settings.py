@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     public_base_url: str = "http://localhost:8000"
+    #: where each service is reachable when they run apart (default: ``<public_base_url>/<service>``)
+    issuer_url: str | None = None
+    verifier_url: str | None = None
+    wallet_url: str | None = None
     workers: int = Field(default=1, ge=1, le=256)
     consent_age: int = Field(default=13, ge=0, le=18)
     seed_register: bool = True
@@ -56,9 +60,11 @@ class Settings(BaseSettings):
     issuer: IssuerSettings = IssuerSettings()
     verifier: VerifierSettings = VerifierSettings()
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "issuer_url", "verifier_url", "wallet_url")
     @classmethod
-    def _check_base_url(cls, v: str) -> str:
+    def _check_base_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
         parts = urlsplit(v)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an absolute http(s) URL, e.g. https://id.example.no")
@@ -111,8 +117,13 @@ class Settings(BaseSettings):
         return urlsplit(self.public_base_url).hostname or "localhost"
 
     def service_url(self, service: ServiceName) -> str:
-        """Public base URL of one service, e.g. ``http://localhost:8000/issuer``."""
-        return f"{self.public_base_url}/{service}"
+        """Public base URL of one service, e.g. ``http://localhost:8000/issuer`` (or its ``<service>_url``)."""
+        override: str | None = getattr(self, f"{service}_url")
+        return override or f"{self.public_base_url}/{service}"
+
+    @property
+    def service_urls(self) -> dict[str, str]:
+        return {s: self.service_url(s) for s in SERVICES}
 
 
 def load_settings(**overrides: object) -> Settings:

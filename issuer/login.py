@@ -31,7 +31,8 @@ from issuer.options import IdPortenOptions
 
 __all__ = ["Authenticated", "IdPorten", "IdentityProvider", "TestLogin", "identity_provider", "login_page"]
 
-ID_TOKEN_POLICY = jose.JwsPolicy(algorithms=frozenset({"ES256", "ES384", "ES512"}), max_bytes=32 * 1024)
+#: ID-porten signs ID tokens with RS256 (its discovery document lists the algorithms)
+ID_TOKEN_POLICY = jose.JwsPolicy(algorithms=frozenset({"RS256", "PS256", "ES256", "ES384", "ES512"}), max_bytes=32 * 1024)
 
 
 @dataclass(frozen=True)

@@ -60,11 +60,10 @@ class Dispatcher:
 
 
 def _landing(settings: Settings, services: Iterable[ServiceName]) -> str:
-    base = html.escape(settings.public_base_url)
     rows = "".join(
-        f'<li><a href="{base}/{s}/health"><b>/{s}</b></a> {html.escape(TITLES[s])} '
-        f'&middot; <a href="{base}/{s}/schema/swagger">OpenAPI (Swagger)</a> '
-        f'&middot; <a href="{base}/{s}/schema/openapi.json">openapi.json</a></li>'
+        f'<li><a href="{html.escape(settings.service_url(s))}/health"><b>/{s}</b></a> {html.escape(TITLES[s])} '
+        f'&middot; <a href="{html.escape(settings.service_url(s))}/schema/swagger">OpenAPI (Swagger)</a> '
+        f'&middot; <a href="{html.escape(settings.service_url(s))}/schema/openapi.json">openapi.json</a></li>'
         for s in services
     )
     return (

@@ -54,6 +54,10 @@ def serve(host: str, port: int, service: str, workers: int | None) -> None:
         asyncio.run(_preflight(rt))
     except (ConfigurationError, StorageUnavailable) as exc:
         raise fail(exc) from None
+    if "verifier" in services and settings.environment == "dev":
+        from eidcore.runtime import dev_secret
+
+        dev_secret(settings.data_dir, "rp-demo")  # the verifier's demo relying party key (created here first)
     _banner(settings, services, rt)
     import os
 
@@ -76,7 +80,8 @@ def _banner(settings: Settings, services: list[str], rt: Any) -> None:
     base = settings.public_base_url
     click.echo("Lommebok is starting")
     for s in services:
-        click.echo(f"  {s:<9} {base}/{s}   (OpenAPI: {base}/{s}/schema/swagger, health: {base}/{s}/health)")
+        url = settings.service_url(s)  # type: ignore[arg-type]
+        click.echo(f"  {s:<9} {url}   (OpenAPI: {url}/schema/swagger, health: {url}/health)")
     click.echo(f"  landing   {base}/")
     click.echo(f"  database  {settings.effective_database_url.split('@')[-1]}")
     click.echo(f"  store     {'redis' if settings.redis_url else 'in-memory (single worker)'}")
@@ -109,7 +114,7 @@ def _load_keys() -> Any:
             if s.keys_dir is None:
                 raise ConfigurationError("set LOMMEBOK_KEYS_DIR")
             return load_keyset(s.keys_dir)
-        return load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url)
+        return load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url, service_urls=s.service_urls)
     except ConfigurationError as exc:
         raise fail(exc) from None
 

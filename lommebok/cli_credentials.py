@@ -106,7 +106,8 @@ async def _sample(settings: Settings, person: str, type_id: str, fmt: str, claim
     if fmt not in ctype.formats:
         raise click.ClickException(f"{type_id} is not issued as {fmt}")
     values, source = await _person_claims(settings, person, ctype)
-    keys = load_or_create_dev_pki(settings.effective_keys_dir, settings.public_base_url)
+    keys = load_or_create_dev_pki(settings.effective_keys_dir, settings.public_base_url,
+                                  service_urls=settings.service_urls)
     issuer = keys.issuer
     holder = jose.generate_signing_key()
     nonce = nonce or secrets.token_urlsafe(24)

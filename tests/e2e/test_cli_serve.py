@@ -64,11 +64,14 @@ def serving(tmp: Path, *args: str, **extra: str) -> Iterator[tuple[str, subproce
 
 
 def test_serve_runs_all_three_services(tmp_path: Path) -> None:
-    with serving(tmp_path) as (base, _):
+    with serving(tmp_path) as (base, proc):
         for service in ("issuer", "verifier", "wallet"):
             assert httpx.get(f"{base}/{service}/health").json() == {"status": "ok"}
             assert httpx.get(f"{base}/{service}/ready").json()["status"] == "ok"
         assert "Lommebok" in httpx.get(f"{base}/").text
+    banner = proc.stdout.read() if proc.stdout else ""
+    assert f"admin API bearer token: {tmp_path / 'var' / 'secrets' / 'admin-token'}" in banner
+    assert f"relying-party API key: {tmp_path / 'var' / 'secrets' / 'rp-demo'}" in banner
     assert (tmp_path / "var" / "lommebok.db").exists()
     assert (tmp_path / "var" / "keys" / "trust-anchors.pem").exists()
     assert (tmp_path / "var" / "secrets" / "admin-token").stat().st_mode & 0o077 == 0

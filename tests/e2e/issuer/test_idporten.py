@@ -4,6 +4,7 @@ level of assurance, and the ``pid`` claim to the population register."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,8 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from eidcore import jose
+from eidcore.encoding import b64u_encode
 from eidcore.oauth import pkce
 from issuer.core import issuer_for
 from issuer.options import IdPortenOptions, IssuerOptions
@@ -27,10 +31,12 @@ IDP = "https://idporten.fake"
 class FakeIdp:
     """Just enough of an OpenID Provider; ``overrides`` tamper with the next ID token."""
 
-    key: jose.SigningKey = field(default_factory=lambda: jose.generate_signing_key(kid="idp-1"))
+    # ID-porten signs ID tokens with RS256, so the fake does too
+    key: rsa.RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(public_exponent=65537,
+                                                                                     key_size=2048))
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
-    sign_with: jose.SigningKey | None = None
+    sign_with: rsa.RSAPrivateKey | None = None
     now: int = 0
 
     def authorize(self, url: str, *, pid: str, acr: str) -> str:
@@ -46,7 +52,7 @@ class FakeIdp:
             return httpx.Response(200, json={"issuer": IDP, "authorization_endpoint": f"{IDP}/authorize",
                                              "token_endpoint": f"{IDP}/token", "jwks_uri": f"{IDP}/jwks"})
         if path == "/jwks":
-            return httpx.Response(200, json={"keys": [jose.public_jwk(self.key.public_key, kid="idp-1")]})
+            return httpx.Response(200, json={"keys": [jose.public_jwk(self.key.public_key(), kid="idp-1")]})
         if path == "/token":
             form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
             entry = self.codes.pop(form.get("code", ""), None)
@@ -56,9 +62,17 @@ class FakeIdp:
                 return httpx.Response(400, json={"error": "invalid_grant"})
             claims = {"iss": IDP, "aud": "lommebok-issuer", "sub": "x", "iat": self.now, "exp": self.now + 120,
                       "nonce": entry["nonce"], "acr": entry["acr"], "pid": entry["pid"], **self.overrides}
-            token = jose.sign_jwt(claims, self.sign_with or self.key)
+            token = _rs256(claims, self.sign_with or self.key, kid="idp-1")
             return httpx.Response(200, json={"id_token": token, "access_token": "x", "token_type": "Bearer"})
         return httpx.Response(404)
+
+
+def _rs256(claims: dict[str, Any], key: rsa.RSAPrivateKey, *, kid: str) -> str:
+    """RFC 7518 §3.3: RSASSA-PKCS1-v1_5 with SHA-256 (jose is verify-only for RSA)."""
+    header = b64u_encode(json.dumps({"alg": "RS256", "kid": kid, "typ": "JWT"}).encode())
+    payload = b64u_encode(json.dumps(claims).encode())
+    sig = key.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{payload}.{b64u_encode(sig)}"
 
 
 class Router(httpx.AsyncBaseTransport):
@@ -146,7 +160,7 @@ async def test_idporten_login_refusals_end_in_access_denied(idp_stack: Any, over
     kari = await SqlPopulationRegister(rt.db, clock=rt.clock).get_by_alias("kari")
     _vci, _auth, url = await _start(client, rt)
     if override.pop("sign", False):
-        idp.sign_with = jose.generate_signing_key(kid="idp-1")
+        idp.sign_with = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     idp.overrides = override
     callback = idp.authorize(url, pid=kari.national_id, acr=acr)
     r = await client.get(callback.removeprefix("http://localhost:8000"))
