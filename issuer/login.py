@@ -32,7 +32,9 @@ from issuer.options import IdPortenOptions
 __all__ = ["Authenticated", "IdPorten", "IdentityProvider", "TestLogin", "identity_provider", "login_page"]
 
 #: ID-porten signs ID tokens with RS256 (its discovery document lists the algorithms)
-ID_TOKEN_POLICY = jose.JwsPolicy(algorithms=frozenset({"RS256", "PS256", "ES256", "ES384", "ES512"}), max_bytes=32 * 1024)
+ID_TOKEN_POLICY = jose.JwsPolicy(
+    algorithms=frozenset({"RS256", "PS256", "ES256", "ES384", "ES512"}), max_bytes=32 * 1024
+)
 
 
 @dataclass(frozen=True)
