@@ -4,63 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cryptography import x509
-
-LOMMEBOK = [sys.executable, "-m", "lommebok"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def env_for(tmp: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOMMEBOK_")}
-    env["LOMMEBOK_DATA_DIR"] = str(tmp / "var")
-    env.update(extra)
-    return env
-
-
-@contextmanager
-def serving(tmp: Path, *args: str, **extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*LOMMEBOK, "serve", "--port", str(port), *args], env=env_for(tmp, **extra),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("server did not come up in 60 s")
-            time.sleep(0.2)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+from lommebok_testing import free_port, run_cli, serving
 
 
 def test_serve_runs_all_three_services(tmp_path: Path) -> None:
@@ -91,10 +41,6 @@ def test_serve_on_postgres_and_redis(tmp_path: Path, postgres_url: str, redis_ur
     ):
         for _ in range(4):  # several requests, so both workers answer
             assert httpx.get(f"{base}/issuer/ready").json()["checks"] == {"database": "ok", "store": "ok"}
-
-
-def run_cli(tmp: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LOMMEBOK, *args], env=env_for(tmp, **extra), capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize(
