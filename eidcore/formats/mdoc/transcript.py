@@ -15,12 +15,11 @@ response is encrypted, else ``null``. The pre-final ISO/IEC 18013-7 Annex B hand
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from eidcore import cbor
+from eidcore import cbor, jose
 from eidcore.errors import InvalidRequest, ParsingError
 
 __all__ = [
@@ -36,11 +35,6 @@ HANDOVER_REDIRECT: Final = "OpenID4VPHandover"
 HANDOVER_DC_API: Final = "OpenID4VPDCAPIHandover"
 
 # RFC 7638 §3.2: the required members per key type, in lexicographic order.
-_THUMBPRINT_MEMBERS: Final[Mapping[str, tuple[str, ...]]] = {
-    "EC": ("crv", "kty", "x", "y"),
-    "OKP": ("crv", "kty", "x"),
-    "RSA": ("e", "kty", "n"),
-}
 
 
 @dataclass(frozen=True)
@@ -115,16 +109,11 @@ def dc_api_session_transcript(origin: str, nonce: str, jwk_thumbprint: bytes | N
 
 
 def jwk_thumbprint_sha256(jwk: Mapping[str, Any]) -> bytes:
-    """The RFC 7638 §3 JWK thumbprint with SHA-256, as 32 raw bytes (required members, sorted, no spaces)."""
-    kty = jwk.get("kty")
-    members = _THUMBPRINT_MEMBERS.get(kty) if isinstance(kty, str) else None
-    if members is None:
-        raise InvalidRequest("JWK kty is not supported for a thumbprint")
+    """The RFC 7638 §3 JWK thumbprint with SHA-256, as 32 raw bytes (the handover's ``jwkThumbprint``).
+
+    Delegates to :func:`eidcore.jose.jwk_thumbprint`; a malformed JWK is an ``invalid_request`` here.
+    """
     try:
-        canonical = {m: jwk[m] for m in members}
-    except KeyError as exc:
-        raise InvalidRequest(f"JWK lacks the member {exc.args[0]!r}") from None
-    if not all(isinstance(v, str) for v in canonical.values()):
-        raise InvalidRequest("JWK thumbprint members must be strings")
-    text = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).digest()
+        return jose.jwk_thumbprint(jwk)
+    except ParsingError as exc:
+        raise InvalidRequest(exc.description) from None
