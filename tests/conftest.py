@@ -18,8 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from eidcore.storage import Database, KeyValueStore, MemoryStore, RedisStore
+
+# No per-example deadline: CI machines are shared and slow examples are not failures of the property.
+hypothesis_settings.register_profile("lommebok", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("lommebok")
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
