@@ -2,12 +2,15 @@
 
 A short tour (mount-relative paths; the service lives at ``<base>/issuer``):
 
-- metadata: ``/.well-known/openid-credential-issuer/issuer`` and ``/.well-known/oauth-authorization-server/issuer``
-  and ``/.well-known/jwt-vc-issuer/issuer`` at the host root; ``/jwks``; ``/type-metadata/{type}``;
+- metadata: ``/.well-known/openid-credential-issuer/issuer`` (signed, ``application/jwt``, on
+  ``Accept: application/jwt``) and ``/.well-known/oauth-authorization-server/issuer`` and
+  ``/.well-known/jwt-vc-issuer/issuer`` at the host root; ``/jwks``; ``/type-metadata/{type}``;
 - authorization server: ``/par`` -> ``/authorize`` -> login (``/login``, or ID-porten) -> redirect with ``code``
   and ``iss``; ``/token`` (authorization_code, pre-authorized_code, refresh_token); ``/challenge``;
-- credential issuer: ``/nonce``, ``/credential``, ``/deferred``, ``/notification``, ``/offers/{id}``;
-- status lists: ``/status/{list id}`` (JWT or CWT by ``Accept``);
+- credential issuer: ``/nonce``, ``/credential`` (``jwt`` proofs with ``jwk`` keys, optionally with a key
+  attestation, or one ``attestation`` proof), ``/deferred``, ``/notification``, ``/offers/{id}``;
+- status lists: ``/status/{list id}`` (JWT or CWT by ``Accept``; ``ttl`` and ``max-age`` from
+  ``LOMMEBOK_STATUS_LIST_TTL``, 300 s, 30 s in dev);
 - admin (bearer admin token): ``/admin/offers``, ``/admin/credentials/status``, ``/admin/mandates``,
   ``/admin/deferred/{transaction_id}/approve``.
 """
@@ -30,7 +33,14 @@ from issuer import admin, endpoint, oauth
 from issuer.core import Issuer, issuer_for
 from issuer.login import Authenticated as _Authenticated
 from issuer.login import IdPorten, identity_provider, login_page, parse_loa
-from issuer.metadata import as_metadata, credential_issuer_metadata, jwks, jwt_vc_issuer_metadata, pick_locale
+from issuer.metadata import (
+    as_metadata,
+    credential_issuer_metadata,
+    jwks,
+    jwt_vc_issuer_metadata,
+    pick_locale,
+    signed_metadata,
+)
 from issuer.options import IssuerOptions
 from issuer.status import list_token
 
@@ -42,8 +52,26 @@ TAGS_AS = ["authorization server"]
 TAGS_ADMIN = ["admin"]
 
 
+def _wants_jwt(accept: str) -> bool:
+    """True when ``Accept`` names ``application/jwt`` with a non-zero q, ahead of (or without) JSON."""
+    best: dict[str, float] = {}
+    for part in accept.split(",")[:20]:
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k.strip() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        best[media.strip().lower()] = q
+    jwt = best.get("application/jwt", 0.0)
+    return jwt > 0 and jwt >= best.get("application/json", 0.0)
+
+
 def _localized(doc: dict[str, Any], locale: str | None) -> Response[Any]:
-    headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept-Language"}
+    headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept, Accept-Language"}
     if locale is not None:
         headers["Content-Language"] = locale
     return Response(doc, headers=headers)
@@ -56,9 +84,17 @@ def _metadata_handlers(issuer: Issuer, *, at_root: bool) -> list[ControllerRoute
 
     @get(f"/.well-known/openid-credential-issuer{suffix}", operation_id="credentialIssuerMetadata", tags=TAGS_VCI)
     async def credential_issuer(request: Request[Any, Any, Any]) -> Response[Any]:
-        """Credential Issuer Metadata (OpenID4VCI 1.0 §12.2), localized by Accept-Language."""
+        """Credential Issuer Metadata (OpenID4VCI 1.0 §12.2), localized by Accept-Language; signed
+        (``application/jwt``, §12.2.3) when the client accepts ``application/jwt``."""
         locale = pick_locale(request.headers.get("accept-language"))
-        return _localized(await credential_issuer_metadata(issuer, locale), locale)
+        doc = await credential_issuer_metadata(issuer, locale)
+        if _wants_jwt(request.headers.get("accept", "")):
+            headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept, Accept-Language"}
+            if locale is not None:
+                headers["Content-Language"] = locale
+            return Response(signed_metadata(issuer, doc).encode("ascii"), media_type="application/jwt",
+                            headers=headers)
+        return _localized(doc, locale)
 
     @get(f"/.well-known/oauth-authorization-server{suffix}", operation_id="authorizationServerMetadata",
          tags=TAGS_AS, sync_to_thread=False)
@@ -205,6 +241,7 @@ def handlers(rt: Runtime, options: IssuerOptions | None = None) -> Sequence[Cont
         form: Any = "cwt" if "application/statuslist+cwt" in accept else "jwt"
         tok = await list_token(issuer, list_id, form)
         headers = {"ETag": tok.etag, "Cache-Control": f"public, max-age={tok.max_age}", "Vary": "Accept"}
+        # max-age is the list's ttl: a relying party sees a revocation within ttl seconds
         if request.headers.get("if-none-match") == tok.etag:
             return Response(b"", status_code=304, headers=headers)
         return Response(tok.body, media_type=tok.media_type, headers=headers)

@@ -13,10 +13,12 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.exc import IntegrityError
 
 from eidcore import jose
@@ -28,6 +30,10 @@ from eidcore.runtime import Runtime
 from eidcore.storage import KeyValueStore
 from issuer.models import IssSecret
 from issuer.options import IssuerOptions
+
+if TYPE_CHECKING:
+    from issuer.records import RecordWriter
+    from issuer.status import IndexAllocator
 
 __all__ = ["Configuration", "Issuer", "issuer_for", "token_hash"]
 
@@ -63,7 +69,7 @@ class Issuer:
 
     def __init__(self, rt: Runtime, options: IssuerOptions | None = None) -> None:
         self.rt = rt
-        self.options = options or IssuerOptions.from_env()
+        self.options = options or IssuerOptions.from_env(environment=rt.settings.environment)
         self.types: CredentialTypes = load_credential_types()
         self.configurations: dict[str, Configuration] = {}
         for type_id in self.options.types:
@@ -74,6 +80,29 @@ class Issuer:
                     self.configurations[cid] = Configuration(cid, ct, fmt)
         self._secrets: dict[str, bytes] = {}
         self._signing_key: jose.SigningKey | None = None
+        self._allocator: IndexAllocator | None = None
+        self._records: RecordWriter | None = None
+        self._aesgcm: tuple[bytes, AESGCM] | None = None
+        #: per-worker caches of the modules (claims per grant, wallet status lists, prepared issuers)
+        self.caches: dict[str, Any] = {}
+
+    @property
+    def records(self) -> RecordWriter:
+        """The writer of issuance records (:class:`issuer.records.RecordWriter`)."""
+        if self._records is None or self._records.db is not self.rt.db:
+            from issuer.records import RecordWriter
+
+            self._records = RecordWriter(self.rt.db)
+        return self._records
+
+    @property
+    def allocator(self) -> IndexAllocator:
+        """This worker's status list index blocks (:class:`issuer.status.IndexAllocator`)."""
+        if self._allocator is None:
+            from issuer.status import IndexAllocator
+
+            self._allocator = IndexAllocator(self)
+        return self._allocator
 
     # -- identity -----------------------------------------------------------------------------------
 
@@ -184,6 +213,68 @@ class Issuer:
         jwk = jose.public_jwk(key.public_key)
         jwk.update({"kid": key.kid, "use": "enc", "alg": "ECDH-ES"})
         return jwk
+
+    # -- sealed values: body + timestamp + HMAC (stateless; single use, where needed, is kept in the store) --
+
+    async def seal(self, purpose: str, body: bytes) -> str:
+        """``body`` with the current time, authenticated for ``purpose`` with a per-deployment key (base64url)."""
+        key = await self.secret("seal-key")
+        data = body + self.timestamp().to_bytes(8, "big")
+        mac = hmac.new(key, purpose.encode() + b"\0" + data, hashlib.sha256).digest()[:16]
+        return jose.b64url_encode(data + mac)
+
+    async def unseal(self, purpose: str, token: str, max_age: int) -> bytes | None:
+        """The body of a value :meth:`seal` made for ``purpose`` no more than ``max_age`` seconds ago, else None."""
+        if not token or len(token) > 512:
+            return None
+        try:
+            raw = jose.b64url_decode(token, what="sealed value")
+        except ParsingError:
+            return None
+        if len(raw) < 24:
+            return None
+        data, mac = raw[:-16], raw[-16:]
+        key = await self.secret("seal-key")
+        if not hmac.compare_digest(mac, hmac.new(key, purpose.encode() + b"\0" + data, hashlib.sha256).digest()[:16]):
+            return None
+        age = self.timestamp() - int.from_bytes(data[-8:], "big")
+        if not -self.options.clock_skew <= age <= max_age:
+            return None
+        return data[:-8]
+
+    def _aead(self, key: bytes) -> AESGCM:
+        if self._aesgcm is None or self._aesgcm[0] != key:
+            self._aesgcm = (key, AESGCM(key))
+        return self._aesgcm[1]
+
+    async def encrypt(self, purpose: str, data: dict[str, Any], ttl: int) -> str:
+        """A self-contained opaque value (AES-256-GCM, key per deployment, ``purpose`` as associated data)."""
+        key = await self.secret("token-encryption-key")
+        body = json.dumps({"d": data, "exp": self.timestamp() + ttl}, separators=(",", ":")).encode()
+        iv = secrets.token_bytes(12)
+        return jose.b64url_encode(iv + self._aead(key).encrypt(iv, body, purpose.encode()))
+
+    async def decrypt(self, purpose: str, token: str) -> dict[str, Any] | None:
+        """The data of a value :meth:`encrypt` made for ``purpose`` and not yet expired, else None."""
+        if not token or len(token) > 4096:
+            return None
+        try:
+            raw = jose.b64url_decode(token, what="token")
+        except ParsingError:
+            return None
+        if len(raw) < 12 + 16:
+            return None
+        key = await self.secret("token-encryption-key")
+        try:
+            body = json.loads(self._aead(key).decrypt(raw[:12], raw[12:], purpose.encode()))
+        except (InvalidTag, ValueError):
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("d"), dict) or not isinstance(body.get("exp"), int):
+            return None
+        if body["exp"] <= self.timestamp():
+            return None
+        data: dict[str, Any] = body["d"]
+        return data
 
     # -- DPoP server nonces (RFC 9449 §8), stateless: timestamp + HMAC -------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import col, select
 
+from eidcore import jose
 from eidcore.credential_types import ClaimPath, CredentialType, pid_claims
 from eidcore.errors import CredentialRequestDenied, InvalidClaim
 from eidcore.formats.mdoc import issue_mdoc
@@ -142,17 +143,28 @@ def _present(claims: Mapping[str, Any], path: ClaimPath) -> bool:
     return True
 
 
+def _sd_jwt_vc_issuer(issuer: Issuer, ct: CredentialType) -> tuple[SdJwtVcIssuer, str]:
+    """The SD-JWT VC issuer and ``vct#integrity`` of a type, built once per signing key (not per request)."""
+    key = issuer.signing_key
+    prepared: dict[str, tuple[jose.SigningKey, SdJwtVcIssuer, str]] = issuer.caches.setdefault("sd-jwt-vc", {})
+    hit = prepared.get(ct.id)
+    if hit is None or hit[0] is not key:
+        hit = (key, SdJwtVcIssuer(key, iss=issuer.issuer_id, clock=issuer.rt.clock), ct.type_metadata_integrity())
+        prepared[ct.id] = hit
+    return hit[1], hit[2]
+
+
 def sign_credential(issuer: Issuer, conf: Configuration, claims: Mapping[str, Any], holder_jwk: Mapping[str, Any],
                     alloc: Allocation) -> str:
     """One credential of ``conf``'s format bound to ``holder_jwk`` with the allocation's status reference."""
     ct = conf.type
     key = issuer.signing_key
     if conf.format == "dc+sd-jwt":
-        sd = SdJwtVcIssuer(key, iss=issuer.issuer_id, clock=issuer.rt.clock)
+        sd, integrity = _sd_jwt_vc_issuer(issuer, ct)
         paths = [p for p in ct.sd_paths if _present(claims, p)]
         issued = sd.issue(
             claims, vct=ct.vct, disclosable=paths, holder_jwk=holder_jwk,
-            status=StatusReference(alloc.idx, alloc.uri), vct_integrity=ct.type_metadata_integrity(),
+            status=StatusReference(alloc.idx, alloc.uri), vct_integrity=integrity,
             not_before=int(alloc.valid_from.timestamp()),
             expires_in=int((alloc.valid_until - alloc.valid_from).total_seconds()),
             issued_at=int(alloc.valid_from.timestamp()),

@@ -1,6 +1,10 @@
 """The OpenID4VCI 1.0 resource endpoints: nonce (§7), credential (§8), deferred credential (§9), notification
-(§11), with key proofs (Appendix F.1 ``jwt``; key attestations, Appendix D) and credential request / response
-encryption (§10: ECDH-ES with A128GCM / A256GCM).
+(§11), with key proofs (Appendix F.1 ``jwt`` with ``jwk`` keys, optionally with a key attestation, Appendix D;
+Appendix F.3 ``attestation``) and credential request / response encryption (§10: ECDH-ES with A128GCM / A256GCM).
+
+The hot path costs one store write (the c_nonce's use, ``SET NX``) and one SQL statement (the issuance records):
+c_nonces and notification ids are sealed values (HMAC, no store write), access tokens are self-contained, claims
+are read from the register once per access grant and kept only in this worker's memory (:class:`ClaimsCache`).
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +24,7 @@ from eidcore import jose
 from eidcore.errors import (
     CredentialRequestDenied,
     FormatError,
+    InvalidClient,
     InvalidCredentialRequest,
     InvalidEncryptionParameters,
     InvalidNonce,
@@ -33,10 +39,11 @@ from eidcore.errors import (
 from eidcore.identity import LevelOfAssurance
 from eidcore.runtime import pseudonym
 from eidcore.trust.x509 import validate_chain
-from issuer.core import Configuration, Issuer
+from issuer.core import Configuration, Issuer, token_hash
 from issuer.credentials import Subject, build_claims, sign_credential
 from issuer.oauth import NO_STORE, authorize_resource
 from issuer.status import allocate
+from issuer.wallet_status import check_wallet_status
 
 __all__ = ["credential", "deferred", "nonce", "notification", "verify_proofs"]
 
@@ -52,9 +59,12 @@ EVENTS = frozenset({"credential_accepted", "credential_failure", "credential_del
 
 
 async def nonce(issuer: Issuer) -> Response[Any]:
-    """§7: a fresh, unpredictable c_nonce (single use), ``Cache-Control: no-store``, and a DPoP nonce."""
-    value = secrets.token_urlsafe(32)
-    await issuer.put("cnonce", value, {}, issuer.rt.settings.issuer.c_nonce_ttl)
+    """§7: a fresh, unpredictable c_nonce (single use), ``Cache-Control: no-store``, and a DPoP nonce.
+
+    The c_nonce is 128 random bits sealed with the time (HMAC, :meth:`Issuer.seal`), so issuing one costs no
+    store write; :func:`take_c_nonce` checks the seal and age and records its use atomically in the shared store.
+    """
+    value = await issuer.seal("c_nonce", secrets.token_bytes(16))
     headers = {**NO_STORE, "DPoP-Nonce": await issuer.dpop_nonce()}
     return Response({"c_nonce": value}, headers=headers)
 
@@ -144,14 +154,21 @@ def _answer(body: dict[str, Any], enc: ResponseEncryption | None, status: int = 
 class ProofResult:
     holder_jwks: list[dict[str, Any]]
     attested: bool
+    #: RFC 7638 thumbprints of ``holder_jwks``, in the same order
+    holder_jkts: list[str]
 
 
 def _public(jwk: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in jwk.items() if k in ("kty", "crv", "x", "y")}
 
 
-def _verify_key_attestation(issuer: Issuer, token: Any, c_nonce: str | None) -> list[dict[str, Any]]:
-    """Appendix D: a key attestation from a trusted wallet provider; returns the attested keys."""
+async def _verify_key_attestation(issuer: Issuer, token: Any, c_nonce: str | None
+                                  ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Appendix D: a key attestation from a trusted wallet provider; returns the attested keys and the claims.
+
+    With ``c_nonce`` its ``nonce`` must equal it. A ``status`` reference is checked against the wallet provider's
+    status list (a revoked or suspended wallet instance is refused).
+    """
     if not isinstance(token, str) or issuer.rt.keys is None:
         raise InvalidProof("key_attestation must be a JWT")
     now = issuer.timestamp()
@@ -187,16 +204,52 @@ def _verify_key_attestation(issuer: Issuer, token: Any, c_nonce: str | None) -> 
         except FormatError as exc:
             raise InvalidProof("an attested key is not usable") from exc
         out.append(_public(k))
-    return out
+    if c.get("status") is not None:
+        try:
+            await check_wallet_status(issuer, c["status"])
+        except InvalidClient as exc:
+            raise InvalidProof(f"key attestation rejected: {exc.description}") from exc
+    return out, dict(c)
+
+
+async def _attestation_proof(issuer: Issuer, conf: Configuration, items: Any) -> ProofResult:
+    """Appendix F.3: the ``attestation`` proof type, a key attestation as the one proof; ``nonce`` = c_nonce."""
+    if not isinstance(items, list) or len(items) != 1:
+        raise InvalidProof("proofs.attestation must be an array of exactly one key attestation")
+    keys, claims = await _verify_key_attestation(issuer, items[0], None)
+    c_nonce = claims.get("nonce")
+    if not isinstance(c_nonce, str) or not c_nonce:
+        raise InvalidProof("the key attestation must carry the c_nonce from the nonce endpoint as nonce")
+    await take_c_nonce(issuer, c_nonce)
+    unique: dict[str, dict[str, Any]] = {}
+    for k in keys:
+        unique.setdefault(jose.jwk_thumbprint_b64u(k), k)
+    batch_size = issuer.rt.settings.issuer.batch_size
+    if len(unique) > batch_size:
+        raise InvalidCredentialRequest(f"at most {batch_size} keys are accepted (batch_size)")
+    del conf
+    return ProofResult(list(unique.values()), True, list(unique))
+
+
+async def take_c_nonce(issuer: Issuer, c_nonce: str) -> None:
+    """§7: accept a c_nonce this issuer made, not older than its ttl, exactly once (atomic ``SET NX``)."""
+    ttl = issuer.rt.settings.issuer.c_nonce_ttl
+    if await issuer.unseal("c_nonce", c_nonce, ttl) is None:
+        raise InvalidNonce("the c_nonce is unknown or expired; get a fresh one")
+    if not await issuer.first_use("cnonce-used", c_nonce, ttl + 2 * issuer.options.clock_skew):
+        raise InvalidNonce("the c_nonce was already used; get a fresh one")
 
 
 async def verify_proofs(issuer: Issuer, conf: Configuration, proofs: Any, client_id: str | None) -> ProofResult:
-    """Check ``proofs.jwt`` (§8.2, Appendix F.1) and consume their c_nonce exactly once."""
+    """Check ``proofs.jwt`` (§8.2, Appendix F.1) or ``proofs.attestation`` (Appendix F.3) and consume their
+    c_nonce exactly once. Proof keys come in ``jwk``; ``kid`` (DID URLs) and ``x5c`` are refused as unsupported."""
     if not isinstance(proofs, dict) or len(proofs) != 1:
         raise InvalidProof("proofs must be an object with exactly one proof type")
     (ptype, items), = proofs.items()
+    if ptype == "attestation":
+        return await _attestation_proof(issuer, conf, items)
     if ptype != "jwt":
-        raise InvalidProof(f"proof type {str(ptype)[:30]!r} is not supported (use jwt)")
+        raise InvalidProof(f"proof type {str(ptype)[:30]!r} is not supported (use jwt or attestation)")
     batch_size = issuer.rt.settings.issuer.batch_size
     if not isinstance(items, list) or not items:
         raise InvalidProof("proofs.jwt must be a non-empty array")
@@ -216,8 +269,12 @@ async def verify_proofs(issuer: Issuer, conf: Configuration, proofs: Any, client
             h = unverified.header
             if sum(1 for k in ("jwk", "kid", "x5c") if k in h) != 1:
                 raise InvalidProof("a jwt proof header carries exactly one of jwk, kid, x5c")
-            if "jwk" not in h:
-                raise InvalidProof("only jwk proof keys are supported")
+            if "kid" in h:
+                raise InvalidProof("kid (a DID URL) proof keys are not supported: DIDs are not supported; "
+                                   "put the key in jwk")
+            if "x5c" in h:
+                raise InvalidProof("x5c proof keys are not supported (no trust anchors are configured for "
+                                   "holder certificates); put the key in jwk")
             verified = jose.verify_jws_with_header_jwk(unverified, PROOF_POLICY)
             claims = jose.parse_json_object(verified.payload, what="jwt proof")
         except InvalidProof:
@@ -244,29 +301,30 @@ async def verify_proofs(issuer: Issuer, conf: Configuration, proofs: Any, client
         holder.append(key)
     if len(nonces) != 1:
         raise InvalidProof("all proofs of a request must carry the same c_nonce")
-    if len({jose.jwk_thumbprint_b64u(k) for k in holder}) != len(holder):
+    holder_jkts = [jose.jwk_thumbprint_b64u(k) for k in holder]
+    if len(set(holder_jkts)) != len(holder):
         raise InvalidProof("each proof of a batch must use a different key")
     c_nonce = nonces.pop()
-    if await issuer.consume("cnonce", c_nonce) is None:
-        raise InvalidNonce("the c_nonce is unknown, expired or already used; get a fresh one")
+    await take_c_nonce(issuer, c_nonce)
     if pending_attestations:
         attested = True
         keys: list[dict[str, Any]] = []
         for token, signer in pending_attestations:
-            attested_keys = _verify_key_attestation(issuer, token, c_nonce)
+            attested_keys, _ = await _verify_key_attestation(issuer, token, c_nonce)
             thumbs = {jose.jwk_thumbprint_b64u(k) for k in attested_keys}
             if jose.jwk_thumbprint_b64u(signer) not in thumbs:
                 raise InvalidProof("the proof is not signed by an attested key")
             keys.extend(attested_keys)
         holder = keys
+        holder_jkts = [jose.jwk_thumbprint_b64u(k) for k in holder]
     elif conf.id in opts.key_attestation_required:
         raise InvalidProof("this credential configuration requires a key attestation")
     unique: dict[str, dict[str, Any]] = {}
-    for k in holder:
-        unique.setdefault(jose.jwk_thumbprint_b64u(k), k)
+    for jkt, k in zip(holder_jkts, holder, strict=True):
+        unique.setdefault(jkt, k)
     if len(unique) > batch_size:
         raise InvalidCredentialRequest(f"at most {batch_size} keys are accepted (batch_size)")
-    return ProofResult(list(unique.values()), attested)
+    return ProofResult(list(unique.values()), attested, list(unique))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -274,20 +332,62 @@ async def verify_proofs(issuer: Issuer, conf: Configuration, proofs: Any, client
 # --------------------------------------------------------------------------------------------------
 
 
-async def _issue(issuer: Issuer, conf: Configuration, state: Mapping[str, Any], holder_jwks: list[dict[str, Any]]
-                 ) -> dict[str, Any]:
+class ClaimsCache:
+    """Claims read once per access grant, kept only in this worker's memory (never in the shared store or logs).
+
+    Keyed by the SHA-256 of the access token and the credential type; an entry lives no longer than the access
+    token, and the cache is bounded (oldest first out). Another worker, or a new grant, reads the register again.
+    """
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+
+    def get(self, key: tuple[str, str], now: float) -> dict[str, Any] | None:
+        hit = self._entries.get(key)
+        if hit is None:
+            return None
+        if hit[0] <= now:
+            del self._entries[key]
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, str], claims: dict[str, Any], expires: float) -> None:
+        self._entries[key] = (expires, claims)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+async def _claims(issuer: Issuer, conf: Configuration, state: Mapping[str, Any], grant_key: str | None
+                  ) -> dict[str, Any]:
     subject = Subject(state["person_id"], state.get("orgnr"), state.get("mandate_id"))
-    claims = await build_claims(issuer, conf.type, subject)
+    if grant_key is None:
+        return await build_claims(issuer, conf.type, subject)
+    cache: ClaimsCache = issuer.caches.setdefault("claims", ClaimsCache())
+    key = (grant_key, conf.type.id)
+    now = issuer.rt.clock.timestamp()
+    claims = cache.get(key, now)
+    if claims is None:
+        claims = await build_claims(issuer, conf.type, subject)
+        cache.put(key, claims, now + issuer.options.access_token_ttl)
+    return claims
+
+
+async def _issue(issuer: Issuer, conf: Configuration, state: Mapping[str, Any], holder_jwks: list[dict[str, Any]],
+                 grant_key: str | None = None, holder_jkts: list[str] | None = None) -> dict[str, Any]:
+    claims = await _claims(issuer, conf, state, grant_key)
     batch_id = secrets.token_urlsafe(16)
+    if holder_jkts is None:
+        holder_jkts = [jose.jwk_thumbprint_b64u(k) for k in holder_jwks]
     allocations = await allocate(
-        issuer, conf, person_id=state["person_id"], holder_jkts=[jose.jwk_thumbprint_b64u(k) for k in holder_jwks],
+        issuer, conf, person_id=state["person_id"], holder_jkts=holder_jkts,
         instance_jkt=state.get("instance_jkt"), client_id=state.get("client_id"), loa=state["loa"],
         batch_id=batch_id,
     )
     creds = [{"credential": sign_credential(issuer, conf, claims, k, a)}
              for k, a in zip(holder_jwks, allocations, strict=True)]
-    notification_id = secrets.token_urlsafe(24)
-    await issuer.put("notification", notification_id, {"batch_id": batch_id}, issuer.options.notification_ttl)
+    notification_id = await issuer.seal("notification", batch_id.encode("ascii"))
     log.info("issued %d x %s (batch %s, subject %s)", len(creds), conf.id, batch_id[:8],
              pseudonym(state["person_id"], salt="lommebok-issuer-subject"))
     return {"credentials": creds, "notification_id": notification_id}
@@ -320,7 +420,7 @@ def _configuration(issuer: Issuer, body: Mapping[str, Any], state: Mapping[str, 
 
 async def credential(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any]:
     """§8: issue one credential per proof key (batch), immediately or deferred."""
-    _, state = await authorize_resource(issuer, request, "/credential")
+    token, state = await authorize_resource(issuer, request, "/credential")
     body, encrypted = await _json_body(issuer, request)
     for legacy in ("proof", "format", "credential_definition"):
         if legacy in body:
@@ -338,7 +438,7 @@ async def credential(issuer: Issuer, request: Request[Any, Any, Any]) -> Respons
                                            "approved": False}, issuer.options.deferred_ttl)
         return _answer({"transaction_id": tid, "interval": issuer.options.deferred_interval}, enc, 202)
     try:
-        out = await _issue(issuer, conf, state, proofs.holder_jwks)
+        out = await _issue(issuer, conf, state, proofs.holder_jwks, token_hash(token), proofs.holder_jkts)
     except LommebokError as exc:
         if isinstance(exc, CredentialRequestDenied):
             raise
@@ -402,7 +502,7 @@ async def notification(issuer: Issuer, request: Request[Any, Any, Any]) -> None:
     desc = body.get("event_description")
     if desc is not None and not isinstance(desc, str):
         raise InvalidNotificationRequest("event_description must be a string")
-    data = await issuer.get("notification", nid)
-    if data is None:
+    batch = await issuer.unseal("notification", nid, issuer.options.notification_ttl)
+    if batch is None:
         raise InvalidNotificationId("unknown notification_id")
-    log.info("notification %s for batch %s", event, str(data.get("batch_id", ""))[:8])
+    log.info("notification %s for batch %s", event, batch[:8].decode("ascii", "replace"))

@@ -105,7 +105,7 @@ def configuration_object(issuer: Issuer, conf: Configuration, locale: str | None
         obj["doctype"] = conf.type.doctype
         obj["cryptographic_binding_methods_supported"] = ["cose_key"]
         obj["credential_signing_alg_values_supported"] = [-7]
-    obj["proof_types_supported"] = {"jwt": proof}
+    obj["proof_types_supported"] = {"jwt": proof, "attestation": {"proof_signing_alg_values_supported": ["ES256"]}}
     obj["credential_metadata"] = {"display": _type_display(conf.type, locale), "claims": _claims(conf, locale)}
     return obj
 
@@ -134,6 +134,20 @@ async def credential_issuer_metadata(issuer: Issuer, locale: str | None) -> dict
             cid: configuration_object(issuer, conf, locale) for cid, conf in issuer.configurations.items()
         },
     }
+
+
+METADATA_JWT_TYP = "openidvci-issuer-metadata+jwt"
+SIGNED_METADATA_LIFETIME = 24 * 3600
+
+
+def signed_metadata(issuer: Issuer, document: dict[str, Any]) -> str:
+    """Signed Credential Issuer Metadata (OpenID4VCI 1.0 §12.2.3): every parameter as a top-level claim, with
+    ``sub`` (= the Credential Issuer Identifier), ``iat``, ``iss`` and ``exp``; ``typ``
+    ``openidvci-issuer-metadata+jwt``; the key delivered in ``x5c``."""
+    now = issuer.timestamp()
+    claims = {**document, "sub": issuer.issuer_id, "iss": issuer.issuer_id, "iat": now,
+              "exp": now + SIGNED_METADATA_LIFETIME}
+    return jose.sign_jwt(claims, issuer.signing_key, typ=METADATA_JWT_TYP, include_x5c=True)
 
 
 def as_metadata(issuer: Issuer) -> dict[str, Any]:

@@ -4,7 +4,12 @@
 - PKCE ``S256`` (RFC 7636) is required; the authorization response carries ``iss`` (RFC 9207);
 - ``scope`` and ``authorization_details`` of type ``openid_credential`` (RFC 9396, OpenID4VCI 1.0 §5.1.1);
 - the token endpoint takes ``authorization_code``, the pre-authorized code (+ ``tx_code`` with an attempt limit
-  after which the code is dead, OpenID4VCI 1.0 §6.1) and ``refresh_token`` (rotated on every use);
+  after which the code is dead, OpenID4VCI 1.0 §6.1) and ``refresh_token`` (rotated on every use; a rotated token
+  that comes back revokes its whole family and the family's access tokens, RFC 9700 §4.14.2);
+- access tokens are self-contained and opaque (AES-256-GCM under a deployment key, with their expiry), so the
+  credential endpoint checks one without a store round trip;
+- a wallet attestation's ``status`` is checked against the wallet provider's status list (revoked or suspended
+  instances are refused);
 - DPoP (RFC 9449) with server nonces and ``jti`` replay protection;
 - attestation-based client authentication (draft-ietf-oauth-attestation-based-client-auth, OpenID4VCI 1.0
   Appendix E) with a challenge endpoint, PoP ``jti`` replay protection, and a setting that makes it required.
@@ -40,6 +45,7 @@ from eidcore.identity import LevelOfAssurance
 from eidcore.oauth import client_attestation, dpop, pkce
 from issuer.core import PRE_AUTH_GRANT, Issuer
 from issuer.login import Authenticated
+from issuer.wallet_status import check_wallet_status
 
 __all__ = [
     "ClientAuth",
@@ -123,6 +129,8 @@ async def authenticate_client(issuer: Issuer, request: Request[Any, Any, Any], c
     )
     if not await issuer.first_use("att-jti", f"{v.instance_jkt}:{v.pop_jti}", opts.proof_max_age + 2 * opts.clock_skew):
         raise client_attestation.InvalidClientAttestation("the attestation PoP was used before (jti replay)")
+    if v.status is not None:
+        await check_wallet_status(issuer, v.status)
     if v.challenge is not None:
         if await issuer.consume("att-challenge", v.challenge) is None:
             raise client_attestation.InvalidClientAttestation("the attestation challenge is unknown or used")
@@ -166,11 +174,13 @@ async def authorize_resource(issuer: Issuer, request: Request[Any, Any, Any], pa
         raise InvalidToken("an access token is required", headers=_www_authenticate("invalid_token"))
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    if not token or len(token) > 512:
+    if not token or len(token) > 4096:
         raise InvalidToken("the access token is malformed", headers=_www_authenticate("invalid_token"))
-    state = await issuer.get("at", token)
+    state = await issuer.decrypt("access_token", token)
     if state is None:
         raise InvalidToken("the access token is unknown or expired", headers=_www_authenticate("invalid_token"))
+    if state.get("family") and await family_revoked(issuer, state["family"]):
+        raise InvalidToken("the grant of this access token was revoked", headers=_www_authenticate("invalid_token"))
     jkt = state.get("jkt")
     if jkt:
         if scheme.lower() != "dpop":
@@ -342,7 +352,7 @@ async def finish_login(issuer: Issuer, session_id: str, who: Authenticated) -> R
 
 @dataclass
 class Grant:
-    """What an access token allows (kept in the store under the token's hash)."""
+    """What an access token allows (sealed inside the access token; refresh tokens keep it in the store)."""
 
     person_id: str
     loa: str
@@ -354,6 +364,8 @@ class Grant:
     mandate_id: str | None = None
     require_approval: bool = False
     refresh: bool = False
+    #: the refresh-token family (RFC 9700 §4.14.2): every token rotated from one authorization shares it
+    family: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -436,11 +448,23 @@ async def token(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any
         presented = _param(params, "refresh_token", max_len=200)
         data = await issuer.get("refresh", presented)
         if data is None:
+            used = await issuer.get("refresh-used", presented)
+            if used is not None and used.get("family"):
+                await revoke_family(issuer, used["family"])
+                raise InvalidGrant("the refresh token was already used: every token of this grant is revoked")
             raise InvalidGrant("the refresh token is unknown, expired or already used")
         auth = await authenticate_client(issuer, request, data.get("client_id"),
                                          required=bool(data.get("instance_jkt")))
+        family = data.get("family")
+        if family:
+            # remember the token as used before taking it, so a replay that loses the race is still seen
+            await issuer.put("refresh-used", presented, {"family": family}, issuer.options.refresh_token_ttl)
         if await issuer.consume("refresh", presented) is None:
+            if family:
+                await revoke_family(issuer, family)
             raise InvalidGrant("the refresh token is unknown, expired or already used")
+        if family and await family_revoked(issuer, family):
+            raise InvalidGrant("this grant was revoked after a refresh token was reused")
         if data.get("instance_jkt") and auth.instance_jkt != data["instance_jkt"]:
             raise InvalidGrant("the refresh token was issued to another wallet instance")
         if data.get("jkt") and (proof is None or proof.jkt != data["jkt"]):
@@ -451,14 +475,27 @@ async def token(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any
     return Response(await issue_tokens(issuer, grant, proof), headers=NO_STORE)
 
 
+async def revoke_family(issuer: Issuer, family: str) -> None:
+    """RFC 9700 §4.14.2: a rotated refresh token came back, so revoke every token of its grant (refresh tokens
+    and the access tokens issued with them)."""
+    await issuer.put("refresh-family-revoked", family, {}, issuer.options.refresh_token_ttl)
+
+
+async def family_revoked(issuer: Issuer, family: str) -> bool:
+    return await issuer.get("refresh-family-revoked", family) is not None
+
+
 async def issue_tokens(issuer: Issuer, grant: Grant, proof: dpop.DPoPProof | None) -> dict[str, Any]:
     """Make the access token (and, for the code flow, a refresh token) and the token response."""
-    access = secrets.token_urlsafe(32)
+    if grant.refresh and grant.family is None:
+        grant.family = secrets.token_urlsafe(16)
     identifiers: dict[str, str] | None = None
     if grant.details:
         identifiers = {f"{cid}.{secrets.token_hex(4)}": cid for cid in grant.configs}
-    state = {**grant.to_json(), "jkt": proof.jkt if proof else None, "identifiers": identifiers}
-    await issuer.put("at", access, state, issuer.options.access_token_ttl)
+    state = {**grant.to_json(), "jkt": proof.jkt if proof else None, "identifiers": identifiers,
+             "jti": secrets.token_urlsafe(16)}
+    # self-contained and opaque (AES-GCM with a deployment key): checking it costs no store round trip
+    access = await issuer.encrypt("access_token", state, issuer.options.access_token_ttl)
     body: dict[str, Any] = {"access_token": access, "token_type": "DPoP" if proof else "Bearer",
                             "expires_in": issuer.options.access_token_ttl}
     if identifiers is not None:

@@ -3,7 +3,8 @@
 ``eidcore/settings.py`` holds the operator-facing issuer settings (wallet attestation required, tx_code length
 and attempt limit, TTLs, batch size). The rest has safe defaults here; :meth:`IssuerOptions.from_env` reads the
 ID-porten client configuration (``LOMMEBOK_IDPORTEN_ISSUER``, ``LOMMEBOK_IDPORTEN_CLIENT_ID``,
-``LOMMEBOK_IDPORTEN_CLIENT_SECRET``), which turns the ID-porten identity provider on instead of the test login.
+``LOMMEBOK_IDPORTEN_CLIENT_SECRET``), which turns the ID-porten identity provider on instead of the test login,
+and the Token Status List ``ttl`` (``LOMMEBOK_STATUS_LIST_TTL``, seconds; 300 by default, 30 in dev).
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["IdPortenOptions", "IssuerOptions"]
+from eidcore.errors import ConfigurationError
+
+__all__ = ["DEV_STATUS_LIST_TTL", "IdPortenOptions", "IssuerOptions"]
+
+DEV_STATUS_LIST_TTL = 30
+MIN_STATUS_LIST_TTL = 1
+MAX_STATUS_LIST_TTL = 86400
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,10 @@ class IssuerOptions:
     #: entries per status list (2 bits each) and the fill level at which a new list is started
     status_list_size: int = 16384
     status_list_max_fill: float = 0.5
+    #: Token Status List ``ttl`` (seconds): how long a relying party may cache a list (300; 30 in dev)
     status_list_ttl: int = 300
+    #: status list counters a worker reserves with one durable write
+    status_block_size: int = 64
     status_list_exp: int = 86400
     #: interval a wallet waits between deferred polls (OpenID4VCI 1.0 §9)
     deferred_interval: int = 5
@@ -62,9 +72,21 @@ class IssuerOptions:
     wallet_client_ids: frozenset[str] = field(default_factory=lambda: frozenset({"lommebok-wallet"}))
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> IssuerOptions:
-        """Defaults, with ID-porten configured when ``LOMMEBOK_IDPORTEN_ISSUER`` and the client are set."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, environment: str = "production") -> IssuerOptions:
+        """Defaults, with ID-porten configured when ``LOMMEBOK_IDPORTEN_ISSUER`` and the client are set, and the
+        status list ``ttl`` from ``LOMMEBOK_STATUS_LIST_TTL`` (seconds; default 300, or 30 when ``environment``
+        is ``dev`` so a revocation shows at verifiers quickly)."""
         e = os.environ if env is None else env
         iss, cid, secret = (e.get(f"LOMMEBOK_IDPORTEN_{n}") for n in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET"))
         idp = IdPortenOptions(iss, cid, secret) if iss and cid and secret else None
-        return cls(idporten=idp)
+        ttl = DEV_STATUS_LIST_TTL if environment == "dev" else cls.status_list_ttl
+        raw = e.get("LOMMEBOK_STATUS_LIST_TTL")
+        if raw is not None and raw.strip():
+            try:
+                ttl = int(raw)
+            except ValueError:
+                raise ConfigurationError("LOMMEBOK_STATUS_LIST_TTL must be a whole number of seconds") from None
+            if not MIN_STATUS_LIST_TTL <= ttl <= MAX_STATUS_LIST_TTL:
+                raise ConfigurationError(f"LOMMEBOK_STATUS_LIST_TTL must be between {MIN_STATUS_LIST_TTL} and "
+                                         f"{MAX_STATUS_LIST_TTL} seconds")
+        return cls(idporten=idp, status_list_ttl=ttl)

@@ -8,13 +8,13 @@ spec (OpenID4VCI 1.0 §12.2.2, RFC 8414 §3, SD-JWT VC §5), are served by the r
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar, MediaType, get
 from litestar.datastructures import State
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp
 
 import issuer.app
 import verifier.app
@@ -47,7 +47,9 @@ class Dispatcher:
         self.root = root
         self.mounts = list(mounts)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        """ASGI 3 entry point (typed loosely, so any ASGI server or client transport can call it)."""
         if scope["type"] in ("http", "websocket"):
             path: str = scope["path"]
             for m in self.mounts:
@@ -56,7 +58,7 @@ class Dispatcher:
                     sub["root_path"] = scope.get("root_path", "") + m.prefix
                     await m.app(sub, receive, send)  # type: ignore[arg-type]
                     return
-        await self.root(scope, receive, send)
+        await self.root(scope, receive, send)  # type: ignore[arg-type]
 
 
 def _landing(settings: Settings, services: Iterable[ServiceName]) -> str:

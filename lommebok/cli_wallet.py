@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ class Ctx:
     url: str
     wallet_dir: Path
     data_dir: Path
+    wallet_url: str | None = None
 
     def console(self) -> Any:
         from rich.console import Console
@@ -64,7 +66,8 @@ def _run(ctx: Ctx, work: Callable[[Any, Any], Awaitable[T]]) -> T:
 
     async def main() -> T:
         async with httpx.AsyncClient(timeout=30) as http:
-            w = Wallet(LocalStore(ctx.wallet_dir), http, base_url=ctx.url, trust_anchors=_trust_anchors(ctx))
+            w = Wallet(LocalStore(ctx.wallet_dir), http, base_url=ctx.url, trust_anchors=_trust_anchors(ctx),
+                       provider_url=ctx.wallet_url)
             return await work(w, console)
 
     try:
@@ -84,10 +87,14 @@ def _run(ctx: Ctx, work: Callable[[Any, Any], Awaitable[T]]) -> T:
               help="Where this wallet keeps keys and credentials (default ~/.lommebok/wallet).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The server's data directory: dev device maker and trust anchors (default ./var).")
+@click.option("--wallet-url", default=None, envvar="LOMMEBOK_WALLET_URL",
+              help="The wallet provider, when it runs apart (default <url>/wallet; env LOMMEBOK_WALLET_URL).")
 @click.pass_context
-def wallet_group(click_ctx: click.Context, url: str, wallet_dir: Path | None, data_dir: Path | None) -> None:
-    """A wallet in the terminal: register, receive, list, show, present, log."""
-    click_ctx.obj = Ctx(url.rstrip("/"), wallet_dir or _default_wallet_dir(), data_dir or _default_data_dir())
+def wallet_group(click_ctx: click.Context, url: str, wallet_dir: Path | None, data_dir: Path | None,
+                 wallet_url: str | None) -> None:
+    """A wallet in the terminal: register, receive, request, poll, list, show, present, log, backup, restore."""
+    click_ctx.obj = Ctx(url.rstrip("/"), wallet_dir or _default_wallet_dir(), data_dir or _default_data_dir(),
+                        wallet_url.rstrip("/") if wallet_url else None)
 
 
 @wallet_group.command("register")
@@ -110,12 +117,43 @@ def register(ctx: Ctx) -> None:
     _run(ctx, work)
 
 
+def _loopback(console: Any, timeout: float) -> Any:
+    """RFC 8252 §7.3: the login's redirect comes back to a listener on 127.0.0.1 (a free port)."""
+    from wallet_api.holder.login import LoopbackLogin
+
+    def show(url: str) -> None:
+        console.print("[bold]Log in at the issuer[/bold]: open this URL in your browser "
+                      f"(waiting up to {timeout:.0f} s for the redirect back to this terminal):")
+        click.echo(url)
+        sys.stdout.flush()
+
+    return LoopbackLogin(show, timeout=timeout)
+
+
+def _show_received(console: Any, w: Any, received: list[dict[str, Any]]) -> None:
+    for rec in received:
+        console.print(f"[green]✔[/green] {rec['id']}  {rec.get('type')}  ({rec['format']})")
+    for p in w.store.pending():
+        console.print(f"[yellow]…[/yellow] {p['configuration_id']} is deferred by the issuer (ask again every "
+                      f"{p['interval']} s): run `lommebok wallet poll`")
+
+
+_WAIT_HELP = "How long to wait for a deferred credential, polling at the issuer's interval (seconds)."
+_LOGIN_HELP = "How long to wait for the login in the browser (seconds)."
+
+
 @wallet_group.command("receive")
 @click.argument("offer")
 @click.option("--tx-code", default=None, help="The transaction code the issuer gave you (asked if needed).")
+@click.option("--wait", "wait", default=30, show_default=True, type=click.IntRange(0, 3600), help=_WAIT_HELP)
+@click.option("--login-timeout", default=300, show_default=True, type=click.IntRange(5, 3600), help=_LOGIN_HELP)
 @click.pass_obj
-def receive(ctx: Ctx, offer: str, tx_code: str | None) -> None:
-    """Receive the credentials of an OpenID4VCI credential offer (openid-credential-offer://...)."""
+def receive(ctx: Ctx, offer: str, tx_code: str | None, wait: int, login_timeout: int) -> None:
+    """Receive the credentials of an OpenID4VCI credential offer (openid-credential-offer://...).
+
+    A pre-authorized offer asks for its transaction code; an offer with the authorization code grant sends you to
+    log in at the issuer in your browser (the redirect comes back to this terminal on 127.0.0.1).
+    """
     from wallet_api.holder import vci
 
     async def work(w: Any, console: Any) -> None:
@@ -123,13 +161,54 @@ def receive(ctx: Ctx, offer: str, tx_code: str | None) -> None:
         offered = ", ".join(parsed.credential_configuration_ids)
         console.print(f"[bold]{parsed.credential_issuer}[/bold] offers: {offered}")
         code = tx_code
-        if parsed.tx_code is not None and not code:
-            desc = parsed.tx_code.get("description") or "the transaction code"
-            code = click.prompt(f"Enter {desc}", hide_input=False)
-        with console.status("getting a token, attestations and the credentials ..."):
-            received = await w.receive(offer, code)
-        for rec in received:
-            console.print(f"[green]✔[/green] {rec['id']}  {rec.get('type')}  ({rec['format']})")
+        login = None
+        if parsed.pre_authorized_code is not None:
+            if parsed.tx_code is not None and not code:
+                desc = parsed.tx_code.get("description") or "the transaction code"
+                code = click.prompt(f"Enter {desc}", hide_input=False)
+            with console.status("getting a token, attestations and the credentials ..."):
+                received = await w.receive(offer, code, wait_deferred=wait)
+        else:
+            login = _loopback(console, login_timeout)
+            received = await w.receive(offer, login=login, wait_deferred=wait)
+        _show_received(console, w, received)
+
+    _run(ctx, work)
+
+
+@wallet_group.command("request")
+@click.argument("issuer")
+@click.argument("configurations", nargs=-1, required=True)
+@click.option("--wait", "wait", default=30, show_default=True, type=click.IntRange(0, 3600), help=_WAIT_HELP)
+@click.option("--login-timeout", default=300, show_default=True, type=click.IntRange(5, 3600), help=_LOGIN_HELP)
+@click.pass_obj
+def request_cmd(ctx: Ctx, issuer: str, configurations: tuple[str, ...], wait: int, login_timeout: int) -> None:
+    """Ask an issuer for credentials yourself (wallet-initiated; log in at the issuer in your browser).
+
+    ISSUER is the credential issuer identifier (e.g. http://localhost:8000/issuer); CONFIGURATIONS are its
+    credential configuration ids (e.g. pid_vc_sd_jwt pid_mso_mdoc).
+    """
+
+    async def work(w: Any, console: Any) -> None:
+        received = await w.request(issuer, list(configurations), _loopback(console, login_timeout), wait_deferred=wait)
+        _show_received(console, w, received)
+
+    _run(ctx, work)
+
+
+@wallet_group.command("poll")
+@click.option("--wait", "wait", default=0, show_default=True, type=click.IntRange(0, 3600), help=_WAIT_HELP)
+@click.pass_obj
+def poll(ctx: Ctx, wait: int) -> None:
+    """Ask the issuers for deferred credentials (OpenID4VCI deferred issuance)."""
+
+    async def work(w: Any, console: Any) -> None:
+        if not w.store.pending():
+            console.print("nothing is pending")
+            return
+        with console.status("asking the issuers for deferred credentials ..."):
+            received = await w.poll_deferred(wait=wait)
+        _show_received(console, w, received)
 
     _run(ctx, work)
 
@@ -146,8 +225,10 @@ def list_cmd(ctx: Ctx) -> None:
     table = Table("id", "type", "format", "issuer", "received")
     for c in store.credentials():
         table.add_row(c["id"], str(c.get("type")), c["format"], c["issuer"], c["received_at"])
+    for p in store.pending():
+        table.add_row(p["id"], f"({p['configuration_id']})", str(p.get("format")), p["issuer"], "deferred")
     console = ctx.console()
-    if not store.credentials():
+    if not store.credentials() and not store.pending():
         console.print("no credentials yet: `lommebok wallet receive <offer>`")
         return
     console.print(table)
@@ -222,5 +303,37 @@ def log_cmd(ctx: Ctx) -> None:
             table.add_row(str(e["shared_at"]), str(e.get("relying_party_name") or e["relying_party"])[:60],
                           ", ".join(e["claims"]), e["outcome"])
         console.print(table)
+
+    _run(ctx, work)
+
+
+@wallet_group.command("backup")
+@click.pass_obj
+def backup(ctx: Ctx) -> None:
+    """Encrypt the credentials and their keys with a passphrase (on this machine) and upload the blob."""
+    passphrase = click.prompt("Backup passphrase", hide_input=True, confirmation_prompt=True)
+    if len(passphrase) < 8:
+        raise click.ClickException("use a passphrase of at least 8 characters")
+
+    async def work(w: Any, console: Any) -> None:
+        with console.status("encrypting (scrypt, AES-256-GCM) and uploading ..."):
+            view = await w.backup(passphrase)
+        console.print(f"[green]✔[/green] backup version {view['version']} stored at the wallet provider "
+                      f"({view['size']} bytes, encrypted; {len(w.store.credentials())} credential(s))")
+
+    _run(ctx, work)
+
+
+@wallet_group.command("restore")
+@click.pass_obj
+def restore(ctx: Ctx) -> None:
+    """Download this person's backup and decrypt it into this wallet (after registering and receiving a PID here,
+    which binds this device to the same person)."""
+    passphrase = click.prompt("Backup passphrase", hide_input=True)
+
+    async def work(w: Any, console: Any) -> None:
+        with console.status("downloading and decrypting ..."):
+            added = await w.restore(passphrase)
+        console.print(f"[green]✔[/green] restored {added} credential(s)")
 
     _run(ctx, work)

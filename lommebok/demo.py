@@ -6,17 +6,20 @@ wallet attestation and a key attestation; a relying party asks for "age over 18"
 phone is reported lost and revoked at the wallet provider, which revokes its credentials at the issuer; the next
 presentation is refused by the verifier, with the reason.
 
-Against a running server (``--url``, default http://localhost:8000, on this machine: the demo reads the server's
-dev secrets under ``--data-dir``), or, when none answers, against the whole stack started in this process on a
-temporary SQLite database. Verifiers cache a status list for its ``ttl`` (draft-ietf-oauth-status-list), so a
-revocation reaches a verifier that has just fetched the list only after that time: in-process the demo moves its
-clock past it; against a running server it waits (``--wait``).
+Against a running server (``--url``, default http://localhost:8000, on this machine: the demo reads the
+server's dev secrets under ``--data-dir``, or the admin token from ``LOMMEBOK_ADMIN_TOKEN`` when the server was
+given one), or, when none answers, against the whole stack started in this process on a temporary SQLite
+database. Verifiers cache a status list for its ``ttl`` (draft-ietf-oauth-status-list), so a revocation reaches
+a verifier that has just fetched the list only after that time: in-process the demo moves its clock past it;
+against a running server it waits that long (the dev server's ttl is short), at most ``--wait``. When the
+services run apart, ``--issuer-url`` / ``--verifier-url`` / ``--wallet-url`` say where.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -52,7 +55,7 @@ class OffsetClock:
 
 @dataclass
 class Target:
-    """Where the demo runs: base URL, HTTP client, the server's dev secrets and trust anchors."""
+    """Where the demo runs: the three services' URLs, an HTTP client, the server's dev secrets and trust anchors."""
 
     base_url: str
     http: httpx.AsyncClient
@@ -63,7 +66,10 @@ class Target:
     trust_anchors: list[x509.Certificate]
     clock: Clock
     embedded: bool
-    extra: dict[str, Any] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return self.urls.get(service) or f"{self.base_url}/{service}"
 
 
 def _read_secret(path: Path, what: str) -> str:
@@ -75,15 +81,21 @@ def _read_secret(path: Path, what: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def external_target(url: str, data_dir: Path) -> AsyncIterator[Target]:
+async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None = None) -> AsyncIterator[Target]:
     from eidcore.clock import SYSTEM_CLOCK
 
     keys_dir = data_dir / "keys"
-    anchors = x509.load_pem_x509_certificates((keys_dir / "trust-anchors.pem").read_bytes())
+    try:
+        anchors = x509.load_pem_x509_certificates((keys_dir / "trust-anchors.pem").read_bytes())
+    except (OSError, ValueError):
+        raise click.ClickException(f"cannot read the trust anchors under {keys_dir}: run the demo on the server's "
+                                   "machine with --data-dir pointing at its data directory") from None
     async with httpx.AsyncClient(timeout=30) as http:
-        yield Target(url, http, data_dir, keys_dir, _read_secret(data_dir / "secrets" / "admin-token", "admin token"),
+        admin_token = os.environ.get("LOMMEBOK_ADMIN_TOKEN") or _read_secret(data_dir / "secrets" / "admin-token",
+                                                                             "admin token")
+        yield Target(url, http, data_dir, keys_dir, admin_token,
                      _read_secret(data_dir / "secrets" / "rp-demo", "demo relying party key"), list(anchors),
-                     SYSTEM_CLOCK, embedded=False)
+                     SYSTEM_CLOCK, embedded=False, urls=dict(urls or {}))
 
 
 @contextlib.asynccontextmanager
@@ -110,16 +122,29 @@ async def embedded_target(url: str) -> AsyncIterator[Target]:
             await rt.stop()
 
 
-async def _answers(url: str) -> bool:
+async def _answers(wallet_url: str) -> bool:
     try:
         async with httpx.AsyncClient(timeout=2) as http:
-            return (await http.get(f"{url}/wallet/health")).status_code == 200
+            return (await http.get(f"{wallet_url}/health")).status_code == 200
     except httpx.HTTPError:
         return False
 
 
+def _short(text: str, n: int = 64) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _client(client_id: str) -> str:
+    """A relying party's client_id (OpenID4VP 1.0 §5.9) shown by its host and client identifier prefix."""
+    from urllib.parse import urlsplit
+
+    prefix, _, rest = client_id.partition(":")
+    host = urlsplit(rest).netloc or rest
+    return f"the relying party at {host} ({prefix} client id)" if rest else client_id
+
+
 class Printer:
-    """Numbered steps with rich output."""
+    """Numbered steps; each line a mark and a text that wraps under itself."""
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -129,19 +154,54 @@ class Printer:
 
     def step(self, title: str) -> None:
         self.n += 1
+        self.console.print()
         self.console.rule(f"[bold]{self.n}. {title}", align="left")
 
+    def _line(self, mark: str, text: str) -> None:
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=3, justify="right", no_wrap=True)
+        grid.add_column()
+        grid.add_row(mark, text)
+        self.console.print(grid)
+
     def info(self, text: str) -> None:
-        self.console.print(f"   {text}")
+        self._line("", text)
 
     def ok(self, text: str) -> None:
-        self.console.print(f"   [green]✔[/green] {text}")
+        self._line("[green]✔[/green]", text)
 
     def fail(self, text: str) -> None:
-        self.console.print(f"   [red]✘[/red] {text}")
+        self._line("[red]✘[/red]", text)
 
     def status(self, text: str) -> Any:
         return self.console.status(f"   {text}")
+
+
+@dataclass
+class ListEntry:
+    """A credential's entry in its issuer's signed status list, as the demo reads it."""
+
+    uri: str
+    idx: int
+    value: int
+    ttl: int | None
+
+
+async def read_status(t: Target, w: Any, record: dict[str, Any]) -> ListEntry:
+    """Fetch the credential's status list from its issuer and verify it (signature chains to the trust anchors)."""
+    from eidcore.status_list import verify_jwt
+
+    ref = w.claims(record)["status"]["status_list"]
+    r = await t.http.get(ref["uri"], headers={"Accept": "application/statuslist+jwt"})
+    if r.status_code != 200:
+        raise click.ClickException(f"the issuer's status list answered {r.status_code}")
+    verified = verify_jwt(r.text, uri=ref["uri"], clock=t.clock, trust_anchors=t.trust_anchors)
+    return ListEntry(ref["uri"], int(ref["idx"]), verified.get(int(ref["idx"])), verified.ttl)
+
+
+STATUS_NAMES = {0: "valid", 1: "revoked", 2: "suspended"}
 
 
 async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
@@ -152,103 +212,131 @@ async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
 
     admin = {"Authorization": f"Bearer {t.admin_token}"}
     rp = {"Authorization": f"Bearer {t.rp_key}"}
+    loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory(prefix="lommebok-demo-wallet-") as wdir:
-        w = Wallet(LocalStore(Path(wdir)), t.http, base_url=t.base_url, trust_anchors=t.trust_anchors, clock=t.clock)
+        w = Wallet(LocalStore(Path(wdir)), t.http, base_url=t.base_url, provider_url=t.url("wallet"),
+                   trust_anchors=t.trust_anchors, clock=t.clock)
 
-        p.step("A wallet registers at the wallet provider")
+        p.step("Kari's phone: the wallet app registers at the wallet provider")
         with p.status("generating the instance key, attesting it, registering ..."):
             view = await w.register(DevDevice(device_maker_path(t.keys_dir)))
-        p.ok(f"wallet instance {view['id']} is {view['state']} (key thumbprint {view['jkt'][:16]}..., "
-             f"platform attestation: {view['security_level']} key storage, dev device maker)")
+        p.ok(f"wallet instance {view['id'][:8]}… is [bold]{view['state']}[/bold] "
+             f"(platform key attestation from the dev device maker, {view['security_level']} key storage)")
         attestation = await w.provider.wallet_attestation()
-        p.ok(f"wallet attestation received (oauth-client-attestation+jwt, {len(attestation)} bytes)")
+        p.ok(f"the wallet provider vouches for it: wallet attestation ({len(attestation)} bytes, "
+             "oauth-client-attestation+jwt, cnf = the instance key)")
 
-        p.step("The issuer offers Kari a PID (pre-authorized code with a transaction code)")
-        r = await t.http.post(f"{t.base_url}/issuer/admin/offers", headers=admin,
+        p.step("The issuer offers Kari a PID; the wallet receives it")
+        r = await t.http.post(f"{t.url('issuer')}/admin/offers", headers=admin,
                               json={"person": "kari", "credential_configuration_ids": ["pid_vc_sd_jwt"]})
         if r.status_code != 201:
             p.fail(f"the issuer's admin API answered {r.status_code}: {r.text[:300]}")
             return False
         offer = r.json()
-        p.info(f"offer: {offer['offer_uri'][:90]}...")
-        p.info(f"transaction code (handed over separately): {offer['tx_code']}")
-        with p.status("token, nonce, key attestation, credential request ..."):
+        p.info(f"offer (pre-authorized code): {_short(offer['offer_uri'], 38)}")
+        p.info(f"transaction code, sent to Kari separately: [bold]{offer['tx_code']}[/bold]")
+        with p.status("token (wallet attestation + DPoP), nonce, key attestation, credential request ..."):
             received = await w.receive(offer["offer_uri"], offer["tx_code"])
-        for rec in received:
-            claims = w.claims(rec)
-            idx = (claims.get("status") or {}).get("status_list", {}).get("idx")
-            p.ok(f"received {rec['type']} ({rec['format']}) for {claims.get('given_name')} "
-                 f"{claims.get('family_name')}, status list index {idx}")
+        pid = received[0]
+        claims = w.claims(pid)
+        p.ok(f"received a PID ({pid['type']}, {pid['format']}) for [bold]{claims.get('given_name')} "
+             f"{claims.get('family_name')}[/bold], born {claims.get('birthdate', '?')}")
         st = await w.status()
-        p.ok(f"the wallet instance is now bound to its person ({st['bound_by']}: the wallet presented the PID)")
+        p.ok(f"the wallet instance now belongs to Kari (bound by {st['bound_by']}: the wallet presented the PID)")
+        entry = await read_status(t, w, pid)
+        p.ok(f"the issuer's signed status list says entry {entry.idx} is [bold]{STATUS_NAMES.get(entry.value)}[/bold] "
+             f"(relying parties may cache the list for {entry.ttl} s)")
 
-        async def ask(label: str) -> tuple[dict[str, Any], Any]:
-            r = await t.http.post(f"{t.base_url}/verifier/rp/transactions", json={"profile": "age-over-18"},
+        async def ask() -> dict[str, Any]:
+            r = await t.http.post(f"{t.url('verifier')}/rp/transactions", json={"profile": "age-over-18"},
                                   headers=rp)
             if r.status_code != 201:
                 raise click.ClickException(f"the verifier's RP API answered {r.status_code}: {r.text[:300]}")
             tx = r.json()
-            p.info(f"{label}: transaction {tx['transaction_id']}, request {tx['authorization_request'][:70]}...")
             preview = await w.inspect_request(tx["authorization_request"])
-            asked = sorted(set(preview.claim_names))
-            p.info(f"the wallet shows: [bold]{preview.verifier_name or preview.verifier[:60]}[/bold] asks for "
-                   f"{'one of ' if len(asked) > 1 else ''}{', '.join(asked)}; the user agrees")
+            who = preview.verifier_name or _client(preview.verifier)
+            p.info(f"the wallet shows: {who} asks whether Kari is over 18 "
+                   f"({' or '.join(sorted(set(preview.claim_names))[:1])} or an equivalent); Kari agrees")
             outcome = await w.present(preview, consent=True)
-            res = (await t.http.get(f"{t.base_url}/verifier/rp/transactions/{tx['transaction_id']}",
-                                    headers=rp)).json()
-            return res, outcome
+            shared = w.store.log()[-1]["claims"] if outcome.outcome == "shared" else []
+            if shared:
+                p.info(f"the wallet sends only: {', '.join(shared)} (nothing else leaves the phone)")
+            res: dict[str, Any] = (await t.http.get(f"{t.url('verifier')}/rp/transactions/{tx['transaction_id']}",
+                                                    headers=rp)).json()
+            return res
 
-        p.step("A relying party asks for age over 18")
-        res, _ = await ask("relying party")
+        p.step("A relying party asks: is Kari over 18?")
+        asked_at = loop.time()
+        res = await ask()
         if res.get("status") != "validated":
             p.fail(f"the verifier did not validate the answer: {res.get('status')} {res.get('failure')}")
             return False
         answer = [c.get("claims", {}).get("age_equal_or_over") for docs in res.get("result", {}).values()
                   for c in docs]
-        p.ok(f"validated: age_equal_or_over = {answer} (checks: {', '.join(res.get('checks', [])[:6])}, ...)")
+        checks = res.get("checks", [])
+        p.ok(f"[bold]validated[/bold]: age_equal_or_over = {answer[0] if len(answer) == 1 else answer} "
+             f"({len(checks)} checks passed, among them issuer signature, key binding and status)")
         log = await w.provider.transactions()
-        p.ok(f"transaction log at the wallet provider: {log[0]['claims']} shared with {log[0]['relying_party'][:50]}")
+        p.ok(f"Kari's transaction log at the wallet provider: {', '.join(log[0]['claims'])} shared with "
+             f"{log[0]['relying_party_name'] or _client(log[0]['relying_party'])} "
+             f"at {str(log[0]['shared_at'])[11:19]} UTC")
 
         p.step("Kari loses her phone; the service desk revokes it at the wallet provider")
-        r = await t.http.post(f"{t.base_url}/wallet/admin/instances/{view['id']}/status", headers=admin,
+        r = await t.http.post(f"{t.url('wallet')}/admin/instances/{view['id']}/status", headers=admin,
                               json={"action": "revoke"})
         if r.status_code != 200:
             p.fail(f"the wallet provider answered {r.status_code}: {r.text[:300]}")
             return False
         sync = r.json().get("issuer_sync") or {}
-        p.ok(f"wallet instance {r.json()['state']}; issuer update: {sync.get('status')}, "
-             f"{sync.get('updated')} credential(s) revoked")
+        p.ok(f"wallet instance [bold]{r.json()['state']}[/bold]; the wallet provider told the issuer, which revoked "
+             f"{sync.get('updated')} credential(s) issued to that phone ({sync.get('status')})")
+        entry = await read_status(t, w, pid)
+        p.ok(f"the issuer's signed status list now says entry {entry.idx} is "
+             f"[bold]{STATUS_NAMES.get(entry.value)}[/bold]")
         try:
             await w.provider.wallet_attestation()
             p.fail("the revoked instance still got a wallet attestation")
             return False
         except LommebokError as exc:
-            p.ok(f"the revoked instance gets no more attestations ({exc.description})")
+            p.ok(f"the lost phone gets no more wallet attestations ({exc.description})")
 
         p.step("The relying party asks again")
+        ttl = entry.ttl or 0
         if t.embedded:
             assert isinstance(t.clock, OffsetClock)
-            p.info("verifiers cache a status list for its ttl (300 s here); the demo moves its clock 305 s on")
-            t.clock.advance(305)
-            res, _ = await ask("relying party")
+            p.info(f"the verifier may use its cached copy of the list for {ttl} s; "
+                   f"this in-process demo moves its clock {ttl + STATUS_TTL_MARGIN} s on")
+            t.clock.advance(ttl + STATUS_TTL_MARGIN)
+            res = await ask()
         else:
-            p.info(f"verifiers cache a status list for its ttl (300 s here): the demo asks again every 20 s, "
-                   f"for up to {wait} s")
-            deadline = asyncio.get_running_loop().time() + wait
+            if ttl > wait:
+                p.fail(f"the issuer's status list ttl is {ttl} s, longer than --wait {wait} s: run the demo with "
+                       f"--wait {ttl + 10}, or the server with a shorter LOMMEBOK_STATUS_LIST_TTL")
+                return False
+            until = asked_at + ttl + 1
+            p.info(f"the verifier may use its cached copy of the list for {ttl} s: waiting until it expires")
+            with p.status("") as spinner:
+                while (left := until - loop.time()) > 0:
+                    spinner.update(f"   waiting for the verifier's cached status list to expire: {left:.0f} s")
+                    await asyncio.sleep(min(1.0, left))
+            deadline = asked_at + wait
             while True:
-                res, _ = await ask("relying party")
-                if res.get("status") != "validated" or asyncio.get_running_loop().time() > deadline:
+                res = await ask()
+                if res.get("status") != "validated" or loop.time() > deadline:
                     break
-                with p.status("the verifier still holds the cached status list (ttl); trying again in 20 s"):
-                    await asyncio.sleep(20)
+                p.info("the verifier still accepted it (its cached list); asking again in 5 s")
+                await asyncio.sleep(5)
         if res.get("status") == "validated":
             p.fail("the presentation was still accepted (the verifier's cached status list has not expired)")
             return False
         raw = res.get("failure")
         failure: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        p.ok(f"refused ({res.get('status')}): {failure.get('check', res.get('failed_check'))}: "
+        p.ok(f"[bold]refused[/bold] ({res.get('status')}): {failure.get('check', res.get('failed_check'))}: "
              f"{failure.get('reason', '')}")
         return True
+
+
+_URL_HELP = "Where the {} runs, when the services run apart (default <url>/{}; env LOMMEBOK_{}_URL)."
 
 
 @click.command("demo")
@@ -257,40 +345,59 @@ async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
               help="The server's data directory (dev secrets, keys); default: LOMMEBOK_DATA_DIR or ./var.")
 @click.option("--embedded/--no-embedded", default=None,
               help="Start the stack in this process (default: only when nothing answers at --url).")
-@click.option("--wait", default=330, show_default=True, type=click.IntRange(0, 3600),
-              help="Against a running server: how long to wait for the verifier's cached status list to expire.")
-def demo_command(url: str, data_dir: Path | None, embedded: bool | None, wait: int) -> None:
+@click.option("--wait", default=120, show_default=True, type=click.IntRange(0, 3600),
+              help="Against a running server: the longest wait for the verifier's cached status list to expire.")
+@click.option("--issuer-url", envvar="LOMMEBOK_ISSUER_URL", default=None, help=_URL_HELP.format("issuer", "issuer",
+                                                                                              "ISSUER"))
+@click.option("--verifier-url", envvar="LOMMEBOK_VERIFIER_URL", default=None,
+              help=_URL_HELP.format("verifier", "verifier", "VERIFIER"))
+@click.option("--wallet-url", envvar="LOMMEBOK_WALLET_URL", default=None,
+              help=_URL_HELP.format("wallet provider", "wallet", "WALLET"))
+def demo_command(url: str, data_dir: Path | None, embedded: bool | None, wait: int, issuer_url: str | None,
+                 verifier_url: str | None, wallet_url: str | None) -> None:
     """Walk one story end to end: register a wallet, issue a PID, present age over 18, revoke, refuse."""
-    _demo(url, data_dir, embedded, wait)
+    urls = {k: v.rstrip("/") for k, v in (("issuer", issuer_url), ("verifier", verifier_url),
+                                          ("wallet", wallet_url)) if v}
+    _demo(url, data_dir, embedded, wait, urls)
 
 
-def _demo(url: str, data_dir: Path | None, embedded_flag: bool | None, wait: int) -> None:
+def _demo(url: str, data_dir: Path | None, embedded_flag: bool | None, wait: int,
+          urls: dict[str, str] | None = None) -> None:
     import logging
 
     from eidcore.settings import load_settings
 
     url = url.rstrip("/")
+    urls = urls or {}
     p = Printer()
     for name in ("", "httpx", "lommebok", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
     async def main() -> bool:
-        use_embedded = embedded_flag if embedded_flag is not None else not await _answers(url)
+        wallet_url = urls.get("wallet") or f"{url}/wallet"
+        use_embedded = embedded_flag if embedded_flag is not None else not await _answers(wallet_url)
         if use_embedded:
-            p.console.print(f"[bold]Lommebok demo[/bold]: no server at {url}; starting the whole stack in this process")
+            p.console.print(f"[bold]Lommebok demo[/bold]: no server at {url}; starting the whole stack in this "
+                            "process (SQLite in a temporary folder)")
             ctx = embedded_target(url)
         else:
             ddir = data_dir or load_settings().data_dir
             p.console.print(f"[bold]Lommebok demo[/bold] against {url} (server data: {ddir})")
-            ctx = external_target(url, ddir)
+            ctx = external_target(url, ddir, urls)
         async with ctx as target:
-            return await run_demo(target, p, wait=wait)
+            started = asyncio.get_running_loop().time()
+            ok = await run_demo(target, p, wait=wait)
+            p.console.print()
+            p.console.rule()
+            p.console.print(f"took {asyncio.get_running_loop().time() - started:.0f} s")
+            return ok
 
     try:
         ok = asyncio.run(main())
     except LommebokError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc.description}") from None
-    p.console.rule()
+    except httpx.TransportError as exc:
+        raise click.ClickException(f"the server stopped answering: {type(exc).__name__}") from None
     if not ok:
         raise click.ClickException("the demo stopped at the step marked ✘")
     p.console.print("[bold green]The whole story ran.[/bold green]")

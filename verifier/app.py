@@ -12,7 +12,6 @@ Routes (mount-relative, under ``/verifier``):
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
@@ -26,7 +25,7 @@ from eidcore.errors import InvalidRequest, InvalidToken
 from eidcore.runtime import Runtime, secret_matches
 from eidcore.settings import Settings, load_settings
 from eidcore.web import service_app
-from verifier.service import JAR_TYP, TERMINAL, VerifierService
+from verifier.service import JAR_TYP, TERMINAL, service_for
 
 NAME = "verifier"
 DESCRIPTION = "OpenID4VP 1.0 verifier with DCQL and a relying-party API."
@@ -56,7 +55,7 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
     """The service's own route handlers (mount-relative paths)."""
-    svc = VerifierService(rt)
+    svc = service_for(rt)
 
     @post("/rp/transactions", operation_id="createTransaction", tags=["relying party"], status_code=201)
     async def create_transaction(data: JSONBody[dict[str, Any]],
@@ -87,7 +86,10 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
 
     @get("/rp/transactions/{tx_id:str}/events", operation_id="transactionEvents", tags=["relying party"])
     async def events(tx_id: FromPath[str], authorization: AuthHeader = None) -> ServerSentEvent:
-        """Server-sent events: one ``status`` event per change until the transaction ends (no claim values)."""
+        """Server-sent events: one ``status`` event per change until the transaction ends (no claim values).
+
+        Changes made in this process push the event at once; changes from other processes are seen within
+        ``event_poll_seconds`` (2 s)."""
         rp = await svc.authenticate(authorization)
         await svc.get_for_rp(rp, tx_id)
 
@@ -103,7 +105,9 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
                     yield ServerSentEventMessage(data=json.dumps(data), event="status")
                 if tx.status in TERMINAL:
                     return
-                await asyncio.sleep(0.25)
+                # woken at once by a change in this process; re-read now and then for other processes and expiry
+                until_expiry = max(0.0, tx.expires_at - svc.now()) + 0.5
+                await svc.wait_change(tx_id, min(svc.event_poll_seconds, until_expiry))
 
         return ServerSentEvent(stream(), headers=NO_STORE)
 
@@ -161,8 +165,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     """The verifier service alone. Pass ``runtime`` to share one runtime (the all-in-one server does)."""
     own = runtime is None
     rt = runtime or Runtime(settings or load_settings())
-    return service_app(
+    app = service_app(
         name=NAME,
         title="Lommebok verifier", description=DESCRIPTION, rt=rt, own_runtime=own,
         make_handlers=handlers, error_style="oauth", mount_path=MOUNT,
     )
+    # results retention runs in the background from the app's lifespan (after the runtime started, stopped
+    # before it stops); without this app's lifespan (all-in-one) the first request starts it
+    svc = service_for(rt)
+
+    async def start_retention() -> None:
+        svc.start_retention()
+
+    app.on_startup.append(start_retention)
+    app.on_shutdown.insert(0, svc.stop_retention)
+    return app

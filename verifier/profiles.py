@@ -10,6 +10,11 @@
 - ``mandate``: the agent's PID and a mandate whose ``scope.service_areas`` contains ``scope``; the two must belong
   to the same holder (same key or the agent's identity number equals the PID's).
 
+``employee-role`` and ``mandate`` take ``format`` ``dc+sd-jwt`` (default) or ``mso_mdoc`` (doctypes
+``no.digdir.eudi.employee.1`` / ``no.digdir.eudi.mandate.1`` with the PID ``eu.europa.ec.eudi.pid.1``). An mdoc
+element is matched as a whole (OpenID4VP 1.0 §6.3), so "the roles / service areas contain X" is checked by the
+verifier after validation (:class:`Contains`: ``employee.roles``, ``mandate.scope``).
+
 Per profile :class:`Profile` also says which cross-credential checks apply (``same_holder``).
 """
 
@@ -29,6 +34,27 @@ AGE_VCT = "urn:no:digdir:eudi:age:1"
 AGE_DOCTYPE = "eu.europa.ec.av.1"
 EMPLOYEE_VCT = "urn:no:digdir:eudi:employee:1"
 MANDATE_VCT = "urn:no:digdir:eudi:mandate:1"
+EMPLOYEE_DOCTYPE = "no.digdir.eudi.employee.1"
+MANDATE_DOCTYPE = "no.digdir.eudi.mandate.1"
+
+
+@dataclass(frozen=True)
+class Contains:
+    """A profile check DCQL cannot express for an mdoc: the array claim at ``path`` of the presentation for
+    ``query_id`` must contain one of ``values`` (reported as ``check``)."""
+
+    query_id: str
+    path: tuple[str, ...]
+    values: tuple[str, ...]
+    check: str
+
+    def to_json(self) -> list[Any]:
+        return [self.query_id, list(self.path), list(self.values), self.check]
+
+    @classmethod
+    def from_json(cls, value: Any) -> Contains:
+        qid, path, values, check = value
+        return cls(str(qid), tuple(map(str, path)), tuple(map(str, values)), str(check))
 
 
 @dataclass(frozen=True)
@@ -40,6 +66,8 @@ class Profile:
     same_holder: tuple[str, str] | None = None
     """(PID query id, mandate query id): the mandate's agent must be the PID's holder."""
     default_client_id_prefix: str = "x509_hash"
+    contains: tuple[Contains, ...] = ()
+    """Array claims that must contain one of the profile's values (mdoc: ``employee.roles``, ``mandate.scope``)."""
 
 
 def _claims(*paths: list[Any], values: Mapping[int, list[Any]] | None = None) -> list[dict[str, Any]]:
@@ -98,6 +126,14 @@ def age_over(age: int) -> Any:
     return build
 
 
+def _one_format(params: Mapping[str, Any]) -> str:
+    """``format`` for the profiles that ask for one format at a time (default ``dc+sd-jwt``)."""
+    fmt = params.get("format", SD_JWT_VC)
+    if fmt not in (SD_JWT_VC, MSO_MDOC):
+        raise InvalidRequest("format must be dc+sd-jwt or mso_mdoc")
+    return str(fmt)
+
+
 def employee_role(params: Mapping[str, Any]) -> Profile:
     orgnr = params.get("orgnr")
     if not isinstance(orgnr, str):
@@ -107,10 +143,22 @@ def employee_role(params: Mapping[str, Any]) -> Profile:
     except IdentityNumberError as exc:
         raise InvalidRequest(f"orgnr is not a valid organisation number ({exc.rule})") from None
     roles = params.get("roles")
+    if roles is not None and (not isinstance(roles, list) or not roles
+                              or not all(isinstance(r, str) and r for r in roles)):
+        raise InvalidRequest("roles must be a non-empty array of role URNs")
+    if _one_format(params) == MSO_MDOC:
+        ns = EMPLOYEE_DOCTYPE
+        claims = _claims([ns, "given_name"], [ns, "family_name"], [ns, "organisation_number"], values={2: [digits]})
+        contains: tuple[Contains, ...] = ()
+        if roles is not None:
+            # an mdoc element is matched as a whole (OpenID4VP 1.0 §6.3): the verifier checks the roles array
+            claims.append({"path": [ns, "roles"]})
+            contains = (Contains("employee", (ns, "roles"), tuple(roles), "employee.roles"),)
+        return Profile("employee-role", {"credentials": [
+            {"id": "employee", "format": MSO_MDOC, "meta": {"doctype_value": EMPLOYEE_DOCTYPE}, "claims": claims},
+        ]}, contains=contains)
     claims = _claims(["given_name"], ["family_name"], ["organisation", "orgnr"], values={2: [digits]})
     if roles is not None:
-        if not isinstance(roles, list) or not roles or not all(isinstance(r, str) and r for r in roles):
-            raise InvalidRequest("roles must be a non-empty array of role URNs")
         claims.append({"path": ["roles", None], "values": list(roles)})
     return Profile("employee-role", {"credentials": [
         {"id": "employee", "format": SD_JWT_VC, "meta": {"vct_values": [EMPLOYEE_VCT]}, "claims": claims},
@@ -121,6 +169,18 @@ def mandate(params: Mapping[str, Any]) -> Profile:
     scope = params.get("scope")
     if not isinstance(scope, str) or not scope:
         raise InvalidRequest("the mandate profile needs the parameter scope (a service area such as nav:arbeid)")
+    if _one_format(params) == MSO_MDOC:
+        pid_ns, ns = PID_DOCTYPE, MANDATE_DOCTYPE
+        return Profile("mandate", {"credentials": [
+            {"id": "pid", "format": MSO_MDOC, "meta": {"doctype_value": PID_DOCTYPE},
+             "claims": _claims([pid_ns, "given_name"], [pid_ns, "family_name"], [pid_ns, "birth_date"],
+                               [pid_ns, "personal_administrative_number"])},
+            {"id": "mandate", "format": MSO_MDOC, "meta": {"doctype_value": MANDATE_DOCTYPE},
+             "claims": _claims([ns, "principal_given_name"], [ns, "principal_family_name"],
+                               [ns, "agent_personal_administrative_number"], [ns, "scope_service_areas"],
+                               [ns, "valid_from"], [ns, "valid_until"])},
+        ]}, same_holder=("pid", "mandate"),
+            contains=(Contains("mandate", (ns, "scope_service_areas"), (scope,), "mandate.scope"),))
     return Profile("mandate", {"credentials": [
         {"id": "pid", "format": SD_JWT_VC, "meta": {"vct_values": [PID_VCT]},
          "claims": _claims(["given_name"], ["family_name"], ["birthdate"], ["personal_administrative_number"])},

@@ -17,19 +17,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import io
 import json
 import logging
 import secrets
 import time
+import weakref
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from eidcore import jose
@@ -50,7 +54,7 @@ from eidcore.formats.mdoc import jwk_thumbprint_sha256, openid4vp_session_transc
 from eidcore.runtime import Runtime, dev_secret, pseudonym, secret_matches
 from verifier.config import load_verifier_config
 from verifier.models import VerRelyingParty, VerTransaction
-from verifier.profiles import PROFILES, build_profile
+from verifier.profiles import PROFILES, Contains, build_profile
 from verifier.validation import CheckFailed, ResponseContext, TrustConfig, Validator
 
 log = logging.getLogger("lommebok.verifier")
@@ -84,6 +88,18 @@ def qr_svg(text: str) -> str:
     return buf.getvalue().decode()
 
 
+_SERVICES: weakref.WeakValueDictionary[int, VerifierService] = weakref.WeakValueDictionary()
+
+
+def service_for(rt: Runtime) -> VerifierService:
+    """The one :class:`VerifierService` of a runtime (created on first use; kept while its app holds it)."""
+    svc = _SERVICES.get(id(rt))
+    if svc is None or svc.rt is not rt:
+        svc = VerifierService(rt)
+        _SERVICES[id(rt)] = svc
+    return svc
+
+
 class VerifierService:
     """The verifier of one runtime."""
 
@@ -93,6 +109,14 @@ class VerifierService:
         self._validator: Validator | None = None
         self._demo_ready = False
         self._last_purge = 0.0
+        self._retention_task: asyncio.Task[None] | None = None
+        self._watchers: dict[str, set[asyncio.Event]] = {}
+        self.event_poll_seconds: float = 2.0
+        """Server-sent events re-read a transaction at least this often (changes made by another process);
+        changes made in this process wake the stream at once."""
+        retention = rt.settings.verifier.result_retention_seconds
+        self.retention_interval: float = min(300.0, max(1.0, retention / 10))
+        """Seconds between two runs of the background retention task."""
         self._rp_cache: dict[str, VerRelyingParty] = {}
         self.config = load_verifier_config(rt.settings.data_dir)
         self.demo_key: str | None = None
@@ -193,6 +217,7 @@ class VerifierService:
 
     async def authenticate(self, authorization: str | None) -> VerRelyingParty:
         """RFC 6750 §2.1 bearer API key of a relying party; :class:`InvalidToken` (401) when missing or wrong."""
+        self.start_retention()
         await self.ensure_demo_rp()
         if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 512:
             raise InvalidToken("a relying-party API key is required (Authorization: Bearer <key>)",
@@ -218,6 +243,7 @@ class VerifierService:
         if not isinstance(params, Mapping):
             raise InvalidRequest("params must be an object")
         same_holder = None
+        contains: tuple[Contains, ...] = ()
         default_prefix = "x509_hash"
         if profile_name is not None and body.get("dcql_query") is not None:
             raise InvalidRequest("give either profile or dcql_query, not both")
@@ -227,6 +253,7 @@ class VerifierService:
             profile = build_profile(profile_name, params)
             query = DcqlQuery.parse(profile.dcql_query)
             same_holder = profile.same_holder
+            contains = profile.contains
             default_prefix = profile.default_client_id_prefix
         elif body.get("dcql_query") is not None:
             if CUSTOM_QUERY not in rp.allowed_profiles:
@@ -266,6 +293,8 @@ class VerifierService:
         )
         if same_holder is not None:
             tx.profile_params = {**tx.profile_params, "_same_holder": list(same_holder)}
+        if contains:
+            tx.profile_params = {**tx.profile_params, "_contains": [c.to_json() for c in contains]}
         async with self.rt.db.session() as s:
             s.add(tx)
             await s.commit()
@@ -305,23 +334,41 @@ class VerifierService:
                       result: dict[str, Any] | None = None, response_code_sha256: str | None = None,
                       only_if_open: bool = False) -> bool:
         """Write the outcome (one UPDATE); with ``only_if_open`` only while still pending and unexpired."""
-        values = {"status": status, "failed_check": failed_check, "failure_reason": reason[:500] if reason else None,
-                  "checks": checks or [], "result": result, "enc_jwk": None, "finished_at": self.now(),
-                  "response_code_sha256": response_code_sha256}
-        stmt = update(VerTransaction).where(col(VerTransaction.id) == tx_id)
-        if only_if_open:
-            stmt = stmt.where(col(VerTransaction.status) == "pending", col(VerTransaction.expires_at) > self.now())
+        values = {"b_status": status, "b_failed_check": failed_check,
+                  "b_failure_reason": reason[:500] if reason else None, "b_checks": checks or [], "b_result": result,
+                  "b_enc_jwk": None, "b_finished_at": self.now(), "b_response_code_sha256": response_code_sha256,
+                  "b_id": tx_id, "b_now": self.now()}
         async with self.rt.db.engine.connect() as conn:
-            # one atomic statement: autocommit spares the BEGIN and COMMIT round trips
+            # one atomic statement: autocommit spares the BEGIN and COMMIT round trips; the statement is built
+            # once with bound parameters, so SQLAlchemy reuses its compiled form (no per-call cache-key walk)
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            done = await auto.execute(stmt.values(**values))
+            done = await auto.execute(_FINISH_OPEN if only_if_open else _FINISH, values)
         if done.rowcount != 1:
             return False
+        self._notify(tx_id)
         if failed_check:
             log.info("transaction %s %s: %s", pseudonym(tx_id), status, failed_check)
         else:
             log.info("transaction %s %s", pseudonym(tx_id), status)
         return True
+
+    def _notify(self, tx_id: str) -> None:
+        for event in self._watchers.get(tx_id, ()):
+            event.set()
+
+    async def wait_change(self, tx_id: str, timeout: float) -> None:
+        """Wait until this process changes the transaction (or ``timeout`` seconds pass)."""
+        event = asyncio.Event()
+        self._watchers.setdefault(tx_id, set()).add(event)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout)
+        finally:
+            waiting = self._watchers.get(tx_id)
+            if waiting is not None:
+                waiting.discard(event)
+                if not waiting:
+                    del self._watchers[tx_id]
 
     async def get_for_rp(self, rp: VerRelyingParty, tx_id: str) -> VerTransaction:
         await self.purge()
@@ -329,7 +376,8 @@ class VerifierService:
         if tx is None or not secret_matches(tx.rp_id, rp.id):
             raise NotFound("no such transaction")
         tx = await self._expire_if_due(tx)
-        if tx.status == "pending" and await self.rt.store.get(f"ver:responded:{tx.id}") is not None:
+        if tx.status == "pending" and await self.rt.store.get(f"ver:resp:{tx.id}") is None:
+            # the single-use response slot is consumed: a response arrived and is being validated
             tx.status = "responded"
         return tx
 
@@ -374,6 +422,35 @@ class VerifierService:
         self._last_purge = now
         cutoff = self.now() - self.rt.settings.verifier.result_retention_seconds
         return await self.purge_before(cutoff)
+
+    def start_retention(self) -> None:
+        """Start the periodic retention task (idempotent; needs a running event loop).
+
+        The verifier app starts it in its lifespan; when another app owns the lifespan (the all-in-one server) the
+        first relying-party or wallet request starts it. It stops with :meth:`stop_retention`, when the runtime
+        stops (checked on each wake-up), or when its event loop closes (pending tasks are cancelled).
+        """
+        if self._retention_task is None or self._retention_task.done():
+            self._retention_task = asyncio.get_running_loop().create_task(self._retention_loop(),
+                                                                          name="verifier-retention")
+
+    async def stop_retention(self) -> None:
+        task, self._retention_task = self._retention_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _retention_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.retention_interval)
+            if not self.rt.started:
+                return
+            try:
+                await self.purge_before(self.now() - self.rt.settings.verifier.result_retention_seconds)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("retention run failed (%s); retrying in %.0f s", type(exc).__name__,
+                            self.retention_interval)
 
     async def purge_before(self, cutoff: int) -> int:
         stmt = delete(VerTransaction).where(or_(
@@ -440,6 +517,7 @@ class VerifierService:
         outcome is written with one conditional UPDATE (still pending and unexpired), so a response racing the
         expiry, or a second response, can never overwrite an outcome.
         """
+        self.start_retention()
         raw = await self.rt.store.consume(f"ver:resp:{tx_id}") if isinstance(tx_id, str) and len(tx_id) <= 64 \
             else None
         if raw is None:
@@ -451,7 +529,7 @@ class VerifierService:
                 raise InvalidRequest("the transaction has expired")
             raise InvalidRequest("the transaction is no longer waiting for a response")
         slot = Slot.decode(raw)
-        await self.rt.store.put(f"ver:responded:{slot.id}", b"1", 120)
+        self._notify(slot.id)  # now "responded"
         params: Mapping[str, Any] = form
         thumbprint = None
         if "response" in form:
@@ -487,7 +565,8 @@ class VerifierService:
                               openid4vp_session_transcript(slot.client_id, slot.nonce, response_uri, thumbprint))
         try:
             result, checks = await self.validator.validate(
-                DcqlQuery.parse(slot.dcql_query), vp_token, ctx, same_holder=slot.same_holder)
+                DcqlQuery.parse(slot.dcql_query), vp_token, ctx, same_holder=slot.same_holder,
+                contains=tuple(Contains.from_json(c) for c in slot.contains))
         except CheckFailed as exc:
             await self._reject(slot, exc.check, exc.reason)
         code_hash = None
@@ -515,6 +594,16 @@ class VerifierService:
         raise InvalidRequest(f"{check}: {reason}")
 
 
+_OUTCOME_COLUMNS = ("status", "failed_check", "failure_reason", "checks", "result", "enc_jwk", "finished_at",
+                   "response_code_sha256")
+_FINISH = update(VerTransaction).where(col(VerTransaction.id) == bindparam("b_id")).values(
+    **{c: bindparam(f"b_{c}") for c in _OUTCOME_COLUMNS})
+"""Write a transaction's outcome (one UPDATE, bound parameters: compiled once per engine)."""
+_FINISH_OPEN = _FINISH.where(col(VerTransaction.status) == "pending",
+                             col(VerTransaction.expires_at) > bindparam("b_now"))
+"""The same, only while the transaction is still pending and unexpired (a response racing the expiry loses)."""
+
+
 @dataclass(frozen=True)
 class Slot:
     """What answering a transaction needs, kept in the store for its lifetime and consumed by the response."""
@@ -528,12 +617,15 @@ class Slot:
     enc_jwk: dict[str, Any] | None
     redirect_uri_template: str | None
     same_holder: tuple[str, str] | None
+    contains: list[list[Any]] = field(default_factory=list)
+    """:class:`verifier.profiles.Contains` checks as JSON."""
 
     @classmethod
     def of(cls, tx: VerTransaction) -> Slot:
         same = tx.profile_params.get("_same_holder")
         return cls(tx.id, tx.state, tx.nonce, tx.client_id, tx.response_mode, tx.dcql_query, tx.enc_jwk,
-                   tx.redirect_uri_template, (same[0], same[1]) if isinstance(same, list) and len(same) == 2 else None)
+                   tx.redirect_uri_template, (same[0], same[1]) if isinstance(same, list) and len(same) == 2 else None,
+                   list(tx.profile_params.get("_contains", [])))
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()

@@ -6,7 +6,10 @@ Per presentation (the format comes from the Credential Query the ``vp_token`` ke
   configured for one of the query's ``vct_values``; deny by default), ``sd_jwt.signature``, ``sd_jwt.header``
   (``typ`` ``dc+sd-jwt``), ``sd_jwt.vct``, ``sd_jwt.validity`` (``exp``/``nbf``/``iat`` with clock skew),
   ``sd_jwt.disclosures``, ``key_binding.<reason>`` (KB-JWT: ``signature``, ``typ``, ``nonce``, ``aud`` = the full
-  client id, ``iat`` window, ``sd_hash``; OpenID4VP 1.0 §B.3.6), ``holder_key`` (``cnf.jwk``);
+  client id, ``iat`` window, ``sd_hash``; OpenID4VP 1.0 §B.3.6), ``holder_key`` (``cnf.jwk``); when the Credential
+  Query sets ``require_cryptographic_holder_binding`` to false (§6.1) an SD-JWT without KB-JWT passes as
+  ``key_binding.not_required`` (``state`` stays mandatory: every request carries one and every response must
+  return it);
 - mdoc (ISO/IEC 18013-5 §9.3.1): ``mdoc.issuer_trust``, ``mdoc.issuer_auth``, ``mdoc.doctype``, ``mdoc.validity``,
   ``mdoc.digests``, ``mdoc.device_auth`` over the OpenID4VP SessionTranscript (OpenID4VP 1.0 §B.2.6.1: client id,
   nonce, encryption-key thumbprint, response URI);
@@ -15,8 +18,9 @@ Per presentation (the format comes from the Credential Query the ``vp_token`` ke
   ``status_list.validity`` (``exp``/``ttl``), ``status.revoked`` / ``status.suspended``; verified tokens are cached
   until their ``exp``/``ttl``.
 
-Then DCQL (:func:`eidcore.dcql.check_vp_token`: ``dcql.<check>``) and the profile's cross-credential checks
-(``same_holder``, ``mandate.validity``).
+Then DCQL (:func:`eidcore.dcql.check_vp_token`: ``dcql.<check>``), the profile's array checks DCQL cannot express
+for an mdoc (``employee.roles``, ``mandate.scope``) and its cross-credential checks (``same_holder``,
+``mandate.validity``).
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ from eidcore.errors import (
     UntrustedIssuer,
 )
 from eidcore.formats.mdoc import MdocVerifier, SessionTranscript
-from eidcore.formats.sd_jwt import KeyBindingRequired
+from eidcore.formats.sd_jwt import MUST_NOT_BE_PRESENT, KeyBindingPolicy, KeyBindingRequired
 from eidcore.formats.sd_jwt_vc import SdJwtVcVerifier, X5cIssuerKey
 from eidcore.status_list import (
     CWT_MEDIA_TYPE,
@@ -71,6 +75,7 @@ from eidcore.status_list import (
     verify_cwt,
     verify_jwt,
 )
+from verifier.profiles import Contains
 
 log = logging.getLogger("lommebok.verifier")
 
@@ -210,10 +215,18 @@ class Validator:
         return verifier, tuple(anchors)
 
     def verify_sd_jwt(self, cq: CredentialQuery, presentation: str, ctx: ResponseContext) -> PresentationResult:
-        """SD-JWT VC + KB-JWT (RFC 9901 §7.3 with the key binding policy of OpenID4VP 1.0 §B.3.6)."""
+        """SD-JWT VC + KB-JWT (RFC 9901 §7.3 with the key binding policy of OpenID4VP 1.0 §B.3.6).
+
+        When the Credential Query sets ``require_cryptographic_holder_binding`` to false (OpenID4VP 1.0 §6.1) a
+        presentation without a KB-JWT (ending with ``~``) is accepted and reported as
+        ``key_binding.not_required``; a KB-JWT that is sent anyway is verified in full.
+        """
         vcts = tuple(cq.meta.vct_values or ())
         verifier, anchors = self._sd_verifier(vcts)
-        policy = KeyBindingRequired(audience=ctx.client_id, nonce=ctx.nonce, max_age_seconds=ctx.kb_max_age)
+        bound = cq.require_cryptographic_holder_binding or not presentation.endswith("~")
+        policy: KeyBindingPolicy = (
+            KeyBindingRequired(audience=ctx.client_id, nonce=ctx.nonce, max_age_seconds=ctx.kb_max_age)
+            if bound else MUST_NOT_BE_PRESENT)
         try:
             vc = verifier.verify(presentation, policy)
         except KeyBindingFailed as exc:
@@ -237,12 +250,14 @@ class Validator:
         if vc.vct not in vcts:
             raise CheckFailed("sd_jwt.vct", "the credential's vct is not one the query asked for")
         jwk = vc.holder_jwk
-        if jwk is None:
+        if jwk is None and bound:
             raise CheckFailed("holder_key", "the credential has no cnf.jwk holder key")
         claims = {k: v for k, v in vc.claims.items() if k not in TECHNICAL_CLAIMS}
         vp = VerifiedPresentation.sd_jwt_vc(vc.vct, vc.claims, disclosed_paths=vc.sd_jwt.disclosed_paths,
-                                            holder_bound=True)
-        return PresentationResult(cq.id, vp, claims, list(SD_JWT_CHECKS), jose.jwk_thumbprint_b64u(jwk),
+                                            holder_bound=bound)
+        checks = list(SD_JWT_CHECKS) if bound else [*SD_JWT_CHECKS[:6], "key_binding.not_required"]
+        return PresentationResult(cq.id, vp, claims, checks,
+                                  jose.jwk_thumbprint_b64u(jwk) if jwk is not None and bound else None,
                                   _sd_status(vc.claims), anchors, vc.vct)
 
     # --- mdoc ----------------------------------------------------------------------------------------------
@@ -286,7 +301,7 @@ class Validator:
                 raise CheckFailed("status_list.reference", exc.description) from None
         jwk = jose.public_jwk(doc.device_key)
         vp = VerifiedPresentation.mdoc(doc.doc_type, doc.claims, holder_bound=True)
-        claims = {ns: {k: cbor_to_json(v) for k, v in items.items()} for ns, items in doc.claims.items()}
+        claims = {ns: {k: _json_value(v) for k, v in items.items()} for ns, items in doc.claims.items()}
         return PresentationResult(cq.id, vp, claims, list(MDOC_CHECKS), jose.jwk_thumbprint_b64u(jwk), status,
                                   anchors, doc.doc_type)
 
@@ -348,7 +363,8 @@ class Validator:
     # --- the whole vp_token -------------------------------------------------------------------------------
 
     async def validate(self, query: DcqlQuery, vp_token: Any, ctx: ResponseContext,
-                       same_holder: tuple[str, str] | None = None) -> tuple[dict[str, Any], list[str]]:
+                       same_holder: tuple[str, str] | None = None,
+                       contains: Sequence[Contains] = ()) -> tuple[dict[str, Any], list[str]]:
         """Validate a ``vp_token`` (OpenID4VP 1.0 §8.1, §8.6); returns (result per query id, passed checks).
 
         Raises :class:`CheckFailed` naming the first failed check.
@@ -380,6 +396,9 @@ class Validator:
             root = dcql.failure.cause or dcql.failure
             raise CheckFailed(f"dcql.{root.name}", root.reason, dcql.failure.query_id)
         checks = sorted({c for rs in results.values() for r in rs for c in r.checks} | {"dcql"})
+        for c in contains:
+            _check_contains(results, c)
+            checks.append(c.check)
         if same_holder is not None:
             self._same_holder(results, *same_holder)
             checks.append("same_holder")
@@ -397,21 +416,53 @@ class Validator:
         if len(pid) != 1 or len(mandate) != 1:
             raise CheckFailed("same_holder", "the profile needs exactly one PID and one mandate")
         p, m = pid[0], mandate[0]
-        agent = m.claims.get("agent")
-        agent_pan = agent.get("personal_administrative_number") if isinstance(agent, Mapping) else None
-        pid_pan = p.claims.get("personal_administrative_number")
+        pid_claims, mandate_claims = _flat(p), _flat(m)
+        agent = mandate_claims.get("agent")
+        agent_pan = (agent.get("personal_administrative_number") if isinstance(agent, Mapping)
+                     else mandate_claims.get("agent_personal_administrative_number"))
+        pid_pan = pid_claims.get("personal_administrative_number")
         same_key = p.holder_jkt is not None and p.holder_jkt == m.holder_jkt
         same_id = isinstance(agent_pan, str) and agent_pan == pid_pan
         if not (same_key or same_id):
             raise CheckFailed("same_holder", "the mandate's agent is not the holder of the PID")
         now = datetime.fromtimestamp(self.clock.timestamp(), UTC)
         try:
-            start = _parse_time(m.claims.get("valid_from"))
-            end = _parse_time(m.claims.get("valid_until"))
+            start = _parse_time(mandate_claims.get("valid_from"))
+            end = _parse_time(mandate_claims.get("valid_until"))
         except ValueError:
             raise CheckFailed("mandate.validity", "the mandate's validity period is malformed") from None
         if (start is not None and now < start) or (end is not None and now >= end):
             raise CheckFailed("mandate.validity", "the mandate is not valid now")
+
+
+def _json_value(value: Any) -> Any:
+    """An mdoc element value as JSON (RFC 8949 §6.1 via :func:`cbor_to_json`, arrays and maps element-wise);
+    an item without a JSON form (e.g. a tagged value other than dates) becomes ``None``."""
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    out = cbor_to_json(value)
+    return out if out is None or type(out) in (str, int, bool, float) else None
+
+
+def _flat(r: PresentationResult) -> Mapping[str, Any]:
+    """The claims of a presentation: the SD-JWT VC claims, or the elements of the mdoc's own namespace."""
+    if r.presentation.format == MSO_MDOC:
+        ns = r.claims.get(r.type_name)
+        return ns if isinstance(ns, Mapping) else {}
+    return r.claims
+
+
+def _check_contains(results: Mapping[str, list[PresentationResult]], c: Contains) -> None:
+    """A profile's array claim contains one of its values (for each presentation of that query)."""
+    for r in results.get(c.query_id, []):
+        value: Any = r.claims
+        for step in c.path:
+            value = value.get(step) if isinstance(value, Mapping) else None
+        if not isinstance(value, list) or not any(v in value for v in c.values):
+            raise CheckFailed(c.check, "the credential does not hold any of the values the profile asks for",
+                              c.query_id)
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -385,7 +385,9 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
     async def instance_status_list() -> Response[str]:
         """The wallet-instance status list (Token Status List, JWT form) the attestations refer to."""
         token = await service.status_list_token(rt)
-        return Response(token, media_type="application/statuslist+jwt", headers={"Cache-Control": "max-age=60"})
+        max_age = max(1, service.status_list_ttl(rt) // 2)
+        return Response(token, media_type="application/statuslist+jwt",
+                        headers={"Cache-Control": f"max-age={max_age}"})
 
     # -- person binding ----------------------------------------------------------------------------
 

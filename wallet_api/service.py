@@ -36,6 +36,7 @@ from sqlmodel import col, select
 from eidcore import jose
 from eidcore.errors import (
     AccessDenied,
+    ConfigurationError,
     Conflict,
     FormatError,
     InstanceNotActive,
@@ -260,6 +261,29 @@ def key_attestation(rt: Runtime, inst: WalInstance, keys: Sequence[object], nonc
                          include_kid=False, include_x5c=True)
 
 
+#: the wallet-instance list's ``ttl`` (draft-ietf-oauth-status-list-18 §6.1): 300 s, 30 s in dev, or
+#: ``LOMMEBOK_STATUS_LIST_TTL`` (the same knob as the issuer's lists): how late an issuer may learn of a lost phone
+STATUS_LIST_TTL = 300
+DEV_STATUS_LIST_TTL = 30
+
+
+def status_list_ttl(rt: Runtime, env: Mapping[str, str] | None = None) -> int:
+    """The ``ttl`` of the wallet-instance status list (see :data:`STATUS_LIST_TTL`)."""
+    import os
+
+    e = os.environ if env is None else env
+    raw = (e.get("LOMMEBOK_STATUS_LIST_TTL") or "").strip()
+    if raw:
+        try:
+            ttl = int(raw)
+        except ValueError:
+            raise ConfigurationError("LOMMEBOK_STATUS_LIST_TTL must be a whole number of seconds") from None
+        if not 1 <= ttl <= 86400:
+            raise ConfigurationError("LOMMEBOK_STATUS_LIST_TTL must be between 1 and 86400 seconds")
+        return ttl
+    return DEV_STATUS_LIST_TTL if rt.settings.environment == "dev" else STATUS_LIST_TTL
+
+
 async def status_list_token(rt: Runtime) -> str:
     """The wallet-instance Status List Token (2 bits: 0 valid, 1 revoked, 2 suspended), signed with x5c."""
     async with rt.db.session() as s:
@@ -272,7 +296,7 @@ async def status_list_token(rt: Runtime) -> str:
         lst.set(idx, StatusValue.INVALID if state == "revoked" else StatusValue.SUSPENDED)
     assert rt.keys is not None
     return issue_jwt(lst, uri=status_list_uri(rt), key=rt.keys.wallet_provider.signing_key(), clock=rt.clock,
-                     expires_in=3600, ttl=300, include_x5c=True)
+                     expires_in=3600, ttl=status_list_ttl(rt), include_x5c=True)
 
 
 # --------------------------------------------------------------------------------------------------

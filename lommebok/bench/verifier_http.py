@@ -3,9 +3,10 @@
 Each timed operation is one OpenID4VP 1.0 ``direct_post`` to a transaction's ``response_uri``, answered only after
 the whole validation: SD-JWT VC signature and x5c chain (cached by value), disclosures, KB-JWT, the status list
 entry (the status list token is fetched once and then cached by its ``ttl``), DCQL, and the transaction's state
-written to PostgreSQL with the single-use response slot consumed in Redis. Transactions and presentations are
-prepared before the clock starts. The peer is a bare Litestar endpoint that parses the same form and answers
-``{}``, driven through the same in-process ASGI transport with the same concurrency, so the ratio shows what the
+written to PostgreSQL (one conditional UPDATE, autocommit) with the single-use response slot consumed in Redis
+(GETDEL). Transactions and presentations are prepared before the clock starts; the verifier and the peer run in
+interleaved rounds and each reports its best. The peer is a bare Litestar endpoint that parses the same form and
+answers ``{}``, driven through the same in-process ASGI transport with the same concurrency, so the ratio shows what the
 verifier's work costs on one worker. PostgreSQL and Redis come from ``LOMMEBOK_TEST_POSTGRES_URL`` /
 ``LOMMEBOK_TEST_REDIS_URL`` (or their local defaults); a scratch database is created and dropped.
 
@@ -44,6 +45,7 @@ from lommebok.bench.common import BenchLine, Limits, line
 BASE = "http://localhost:8000"
 STATUS_PATH = "/issuer/status/bench"
 CONCURRENCY = 8
+ROUNDS = 4
 TARGET_RATIO = 0.40
 
 
@@ -110,7 +112,7 @@ async def _scratch_database(base: str) -> tuple[str, Any]:
 
 async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
     from lommebok.app import create_root_app
-    from verifier.service import VerifierService
+    from verifier.service import service_for
 
     tmp = Path(tempfile.mkdtemp(prefix="lommebok-bench-"))
     if embedded:
@@ -170,17 +172,21 @@ async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
         # warm-up: the first response fetches the status list token (then cached by ttl) and the chain cache
         warm_url, warm_form = jobs.pop()
         assert (await client.post(warm_url, data=warm_form)).status_code == 200
-        verifier_ops = await _drive(client, jobs)
-
         bare = _bare_app()
         bare_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=cast(Any, bare)), base_url=BASE)
         bare_jobs = [(f"/verifier/response/{i}", form) for i, (_, form) in enumerate(jobs)]
         await _drive(bare_client, bare_jobs[:20])
-        bare_ops = await _drive(bare_client, bare_jobs)
+        # interleaved rounds, best of each side: the machine is shared, so a slow patch hits both alike
+        verifier_ops = bare_ops = 0.0
+        size = max(1, len(jobs) // ROUNDS)
+        for r in range(ROUNDS):
+            chunk = slice(r * size, (r + 1) * size if r < ROUNDS - 1 else len(jobs))
+            verifier_ops = max(verifier_ops, await _drive(client, jobs[chunk]))
+            bare_ops = max(bare_ops, await _drive(bare_client, bare_jobs[chunk]))
 
         assert last is not None
         claims, pres = last
-        svc = VerifierService(rt)
+        svc = service_for(rt)
         query = DcqlQuery.parse(claims["dcql_query"])
         ctx_transcript = openid4vp_session_transcript(claims["client_id"], claims["nonce"], claims["response_uri"])
         from verifier.validation import ResponseContext
@@ -218,9 +224,10 @@ def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
         limits.verify / 3, peer="bare litestar endpoint (same ASGI transport)", peer_ops=figures["bare"],
         note=(f"ratio to bare {ratio:.3f} ({verdict} target {TARGET_RATIO}); {per_op_ms:.2f} ms per response, of "
               f"which validation {validation_ms:.2f} ms (2 ES256 verifies: issuer JWT and KB-JWT; x5c chain and "
-              f"status list token cached); the rest: form parsing, Redis GETDEL (response slot) + SET (responded "
-              f"marker), one PostgreSQL UPDATE committed (fsync); {CONCURRENCY} concurrent clients, in-process "
-              f"ASGI, one worker"),
+              f"status list token cached); the rest: form parsing, one Redis GETDEL (the single-use response "
+              f"slot), one PostgreSQL UPDATE in autocommit (committed before answering; the pool's pre-ping adds "
+              f"BEGIN/SELECT/ROLLBACK round trips per checkout); {CONCURRENCY} concurrent clients (pool 10+20), "
+              f"in-process ASGI, one worker"),
     )
     try:
         embedded = asyncio.run(_bench(n, embedded=True))

@@ -2,7 +2,7 @@
 
 Layout (directory 0700; every file 0600, written atomically: temporary file, fsync, rename)::
 
-    <dir>/wallet.json        instance registration, credentials (as issued), local transaction log
+    <dir>/wallet.json        instance registration, credentials (as issued), deferred issuances, local log
     <dir>/keys/<kid>.jwk     private JWKs (RFC 7517): the instance key and one key per credential
 
 A phone keeps these in its secure hardware and an encrypted database; the CLI wallet and the tests keep them here.
@@ -50,7 +50,7 @@ class LocalStore:
 
     def _load(self) -> dict[str, Any]:
         if not self._doc_path.exists():
-            return {"version": VERSION, "instance": None, "credentials": [], "log": []}
+            return {"version": VERSION, "instance": None, "credentials": [], "log": [], "pending": []}
         try:
             doc = json.loads(self._doc_path.read_text())
         except (OSError, ValueError) as exc:
@@ -118,6 +118,27 @@ class LocalStore:
         rec = self.credential(ident)
         self.doc["credentials"] = [c for c in self.credentials() if c["id"] != rec["id"]]
         self.delete_key(rec["key_id"])
+        self.save()
+
+    # -- deferred issuance (OpenID4VCI 1.0 §9) -------------------------------------------------------
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Deferred issuances still waiting at their issuers (transaction id, token, key)."""
+        return list(self.doc.get("pending", []))
+
+    def add_pending(self, entry: dict[str, Any]) -> dict[str, Any]:
+        entry = {"id": secrets.token_hex(6), **entry}
+        self.doc.setdefault("pending", []).append(entry)
+        self.save()
+        return entry
+
+    def remove_pending(self, ident: str, *, delete_key: bool = False) -> None:
+        entries = self.pending()
+        gone = [p for p in entries if p["id"] == ident]
+        self.doc["pending"] = [p for p in entries if p["id"] != ident]
+        if delete_key:
+            for p in gone:
+                self.delete_key(p["key_id"])
         self.save()
 
     # -- local transaction log ---------------------------------------------------------------------

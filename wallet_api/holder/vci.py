@@ -7,7 +7,8 @@
 3. :class:`VciClient`: the pre-authorized code flow with ``tx_code`` (§6.1), the authorization code flow with PAR
    (RFC 9126), PKCE S256 (RFC 7636), DPoP (RFC 9449, with server nonce retries) and a wallet attestation
    (attestation-based client auth, OpenID4VCI Appendix E), the nonce endpoint (§7), credential requests with one
-   or more ``jwt`` proofs (Appendix F.1, optionally carrying a key attestation, Appendix D), request and response
+   or more ``jwt`` proofs (Appendix F.1, optionally carrying a key attestation, Appendix D) or one ``attestation``
+   proof (Appendix F.3: the key attestation itself, its ``nonce`` the c_nonce), request and response
    encryption (§10), deferred polling (§9), refresh (RFC 6749 §6) and notification (§11).
 
 Errors from the issuer raise the matching :mod:`eidcore.errors` class (``InvalidGrant``, ``InvalidProof``,
@@ -446,12 +447,24 @@ class VciClient:
         creds = [str(c["credential"]) if isinstance(c, dict) else str(c) for c in b.get("credentials") or []]
         return CredentialResponse(creds, b.get("notification_id"), b.get("transaction_id"), b.get("interval"))
 
-    async def request_credential(self, token: TokenResponse, *, proofs: Sequence[str],
+    async def request_credential(self, token: TokenResponse, *, proofs: Sequence[str] = (),
                                  credential_configuration_id: str | None = None,
-                                 credential_identifier: str | None = None, encrypt: bool = False
-                                 ) -> CredentialResponse:
-        """§8: one credential per proof (batch); deferred answers carry ``transaction_id`` and ``interval``."""
-        body: dict[str, Any] = {"proofs": {"jwt": list(proofs)}}
+                                 credential_identifier: str | None = None, encrypt: bool = False,
+                                 key_attestation: str | None = None) -> CredentialResponse:
+        """§8: one credential per proof (batch); deferred answers carry ``transaction_id`` and ``interval``.
+
+        With ``key_attestation`` (and no ``proofs``) the request uses the ``attestation`` proof type (Appendix
+        F.3): the key attestation, whose ``nonce`` is the c_nonce, is the one proof, and the issuer binds one
+        credential to each attested key.
+        """
+        if key_attestation is not None:
+            if proofs:
+                raise ValueError("send jwt proofs or a key attestation proof, not both")
+            body: dict[str, Any] = {"proofs": {"attestation": [key_attestation]}}
+        elif proofs:
+            body = {"proofs": {"jwt": list(proofs)}}
+        else:
+            raise ValueError("a credential request needs jwt proofs or a key attestation")
         if credential_identifier is not None:
             body["credential_identifier"] = credential_identifier
         elif credential_configuration_id is not None:

@@ -9,7 +9,8 @@
    leaf certificate), ``redirect_uri`` (unsigned; the ``response_uri`` equals the client id's URI); the inner
    ``client_id`` equals the outer one; ``response_uri`` (no ``redirect_uri``) for ``direct_post(.jwt)``;
 3. :func:`build_vp_token`: DCQL matching (:func:`eidcore.dcql.match_credentials`) over the held credentials, then
-   per match an SD-JWT VC presentation with a KB-JWT (``aud`` = the full client id, ``nonce``; §B.3.6) or an mdoc
+   per match an SD-JWT VC presentation with a KB-JWT (``aud`` = the full client id, ``nonce``; §B.3.6; none when the
+   Credential Query sets ``require_cryptographic_holder_binding`` to false, §6.1) or an mdoc
    DeviceResponse whose deviceSignature covers the OpenID4VP SessionTranscript (§B.2.6.1);
 4. :func:`send_response` / :func:`send_error`: ``direct_post`` form, or ``direct_post.jwt`` with the response
    encrypted (ECDH-ES, ``enc`` from ``encrypted_response_enc_values_supported``) to the verifier's key from
@@ -328,10 +329,12 @@ def build_vp_token(request: AuthorizationRequest, held: Sequence[Held], *,
     token: dict[str, list[str]] = {}
     for qid, matches in result.selected.items():
         out = []
+        bind = request.dcql_query.credential(qid).require_cryptographic_holder_binding
         for m in matches:
             h = held[m.candidate]
             if isinstance(h, HeldSdJwtVc):
-                kb = KeyBinding(key=h.key, audience=request.client_id, nonce=request.nonce)
+                # §6.1: without require_cryptographic_holder_binding the wallet sends no KB-JWT (SD-JWT ends in ~)
+                kb = KeyBinding(key=h.key, audience=request.client_id, nonce=request.nonce) if bind else None
                 pres = holder.present(h.credential, disclose=list(m.disclose), key_binding=kb)
                 assert isinstance(pres, str)
                 out.append(pres)

@@ -2,10 +2,13 @@
 
 - :meth:`Wallet.register`: an instance key, a platform attestation (:class:`~wallet_api.holder.provider_client.Device`),
   registration at the wallet provider;
-- :meth:`Wallet.receive`: an OpenID4VCI credential offer (pre-authorized code with ``tx_code``) with the wallet
-  attestation (client authentication, DPoP combined with the instance key) and one key attestation per request
-  (``key_attestation`` in the ``jwt`` proof, nonce = the c_nonce); after a PID arrives the instance is bound to its
-  person by presenting that PID to the wallet provider;
+- :meth:`Wallet.receive`: an OpenID4VCI 1.0 credential offer, by the pre-authorized code flow (with ``tx_code``)
+  or the authorization code flow (PAR, PKCE S256, the user's login through a :class:`~wallet_api.holder.login.Login`);
+  :meth:`Wallet.request`: wallet-initiated issuance by the authorization code flow. Both authenticate with the
+  wallet attestation (client authentication, DPoP with the instance key) and send one key attestation per request
+  (``key_attestation`` in the ``jwt`` proof, nonce = the c_nonce); deferred credentials (§9) wait as pending and
+  :meth:`Wallet.poll_deferred` collects them at the issuer's ``interval``; after a PID arrives the instance is bound
+  to its person by presenting that PID to the wallet provider;
 - :meth:`Wallet.inspect_request` / :meth:`Wallet.present`: an OpenID4VP request (verified request object; what is
   asked and by whom), the user's decision, the response, and an entry in the transaction log (claim names only);
 - :meth:`Wallet.backup` / :meth:`Wallet.restore`: the store's credentials encrypted on the device (AES-256-GCM,
@@ -14,9 +17,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,13 +34,25 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from eidcore import jose
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.encoding import b64u_decode, b64u_encode
-from eidcore.errors import AccessDenied, ConfigurationError, InvalidRequest, ParsingError, RemoteProblem
+from eidcore.errors import (
+    AccessDenied,
+    ConfigurationError,
+    InvalidRequest,
+    InvalidToken,
+    InvalidTransactionId,
+    ParsingError,
+    RemoteProblem,
+    UnknownCredentialConfiguration,
+)
 from eidcore.formats.sd_jwt.present import KeyBinding, SdJwtHolder
 from wallet_api.holder import vci, vp
+from wallet_api.holder.login import Login
 from wallet_api.holder.provider_client import Device, ProviderClient
 from wallet_api.holder.store import LocalStore
 
 PID_VCT = "urn:eudi:pid:1"
+#: OpenID4VCI 1.0 §9: the wait before a deferred poll when the issuer names no interval
+DEFAULT_INTERVAL = 5
 BACKUP_MEDIA_TYPE = "application/vnd.lommebok.backup+json"
 SCRYPT_N = 2**14
 
@@ -91,15 +107,23 @@ def describe_query(dcql: Any) -> list[dict[str, Any]]:
 
 
 class Wallet:
-    """One wallet (a store) talking to a Lommebok deployment at ``base_url`` (e.g. ``http://localhost:8000``)."""
+    """One wallet (a store) talking to a Lommebok deployment at ``base_url`` (e.g. ``http://localhost:8000``).
+
+    The wallet provider is at ``provider_url`` (default ``<base_url>/wallet``); issuers and verifiers are found
+    through their offers and requests. ``sleep`` waits between deferred polls (tests pass their own).
+    """
 
     def __init__(self, store: LocalStore, http: httpx.AsyncClient, *, base_url: str,
-                 trust_anchors: Sequence[x509.Certificate], clock: Clock = SYSTEM_CLOCK) -> None:
+                 trust_anchors: Sequence[x509.Certificate], clock: Clock = SYSTEM_CLOCK,
+                 provider_url: str | None = None,
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
         self.store = store
         self.http = http
         self.base_url = base_url.rstrip("/")
+        self.provider_url = (provider_url or f"{self.base_url}/wallet").rstrip("/")
         self.trust_anchors = list(trust_anchors)
         self.clock = clock
+        self.sleep = sleep
 
     # -- instance ----------------------------------------------------------------------------------
 
@@ -116,7 +140,7 @@ class Wallet:
     @property
     def provider(self) -> ProviderClient:
         inst = self.store.instance
-        base = inst["provider"] if inst else f"{self.base_url}/wallet"
+        base = inst["provider"] if inst else self.provider_url
         return ProviderClient(self.http, base, self.instance_key(), self.clock)
 
     async def register(self, device: Device, *, wallet_version: str = "0.1.0") -> dict[str, Any]:
@@ -124,10 +148,10 @@ class Wallet:
         if self.store.instance is not None:
             raise InvalidRequest("this wallet is registered already")
         kid, key = self.store.new_key()
-        client = ProviderClient(self.http, f"{self.base_url}/wallet", key, self.clock)
+        client = ProviderClient(self.http, self.provider_url, key, self.clock)
         view = await client.register(device, wallet_version=wallet_version)
         self.store.set_instance({"id": view["id"], "key_id": kid, "jkt": view["jkt"],
-                                 "provider": f"{self.base_url}/wallet", "registered_at": view["created_at"]})
+                                 "provider": self.provider_url, "registered_at": view["created_at"]})
         return view
 
     async def status(self) -> dict[str, Any]:
@@ -138,42 +162,167 @@ class Wallet:
 
     # -- issuance ----------------------------------------------------------------------------------
 
-    async def receive(self, offer_uri: str, tx_code: str | None = None) -> list[dict[str, Any]]:
-        """Run the pre-authorized code flow for every configuration the offer names; store what arrives."""
+    async def receive(self, offer_uri: str, tx_code: str | None = None, *, login: Login | None = None,
+                      wait_deferred: float = 0.0) -> list[dict[str, Any]]:
+        """Receive what a credential offer names (OpenID4VCI 1.0 §4): the pre-authorized code flow (with
+        ``tx_code``) when the offer has that grant, else the authorization code flow with ``login``.
+
+        Deferred credentials (§9) are kept as pending; with ``wait_deferred`` seconds the wallet polls for them at
+        the issuer's ``interval``. Returns the credentials stored now.
+        """
         offer = await vci.resolve_offer(self.http, offer_uri)
-        code = offer.pre_authorized_code
-        if code is None:
-            raise InvalidRequest("only pre-authorized offers are supported by this wallet so far")
-        if offer.tx_code is not None and not tx_code:
-            raise InvalidRequest("this offer needs the transaction code (tx_code) the issuer gave you")
         metadata = await vci.fetch_metadata(self.http, offer.credential_issuer)
+        client = await self._vci_client(metadata)
+        if offer.pre_authorized_code is not None:
+            if offer.tx_code is not None and not tx_code:
+                raise InvalidRequest("this offer needs the transaction code (tx_code) the issuer gave you")
+            token = await client.token_pre_authorized(offer.pre_authorized_code,
+                                                      tx_code if offer.tx_code is not None else None)
+        elif "authorization_code" in offer.grants or not offer.grants:
+            if login is None:
+                raise InvalidRequest("this offer needs a login at the issuer (authorization code flow)")
+            token = await self._authorize(client, offer.credential_configuration_ids, login,
+                                          issuer_state=offer.issuer_state)
+        else:
+            raise InvalidRequest("the offer names no grant this wallet supports")
+        return await self._issue(client, token, offer.credential_configuration_ids, wait_deferred)
+
+    async def request(self, credential_issuer: str, configuration_ids: Sequence[str], login: Login, *,
+                      wait_deferred: float = 0.0) -> list[dict[str, Any]]:
+        """Wallet-initiated issuance (OpenID4VCI 1.0 §3.4, §5): the authorization code flow without an offer."""
+        metadata = await vci.fetch_metadata(self.http, credential_issuer.rstrip("/"))
+        supported = metadata.credential_issuer.get("credential_configurations_supported") or {}
+        unknown = [c for c in configuration_ids if c not in supported]
+        if unknown or not configuration_ids:
+            raise UnknownCredentialConfiguration(f"the issuer offers no {', '.join(unknown) or 'configuration'}; "
+                                                 f"it has: {', '.join(sorted(supported))}")
+        client = await self._vci_client(metadata)
+        token = await self._authorize(client, list(configuration_ids), login)
+        return await self._issue(client, token, list(configuration_ids), wait_deferred)
+
+    async def _vci_client(self, metadata: vci.IssuerMetadata) -> vci.VciClient:
+        """An OpenID4VCI client that authenticates with a fresh wallet attestation and DPoP by the instance key."""
         instance_key = self.instance_key()
         attestation = await self.provider.wallet_attestation()
-        client = vci.VciClient(self.http, metadata, clock=self.clock, dpop_key=instance_key,
-                               attestation=vci.WalletAttestation(attestation, instance_key))
-        token = await client.token_pre_authorized(code, tx_code if offer.tx_code is not None else None)
+        return vci.VciClient(self.http, metadata, clock=self.clock, dpop_key=instance_key,
+                             attestation=vci.WalletAttestation(attestation, instance_key))
+
+    async def _authorize(self, client: vci.VciClient, configuration_ids: Sequence[str], login: Login, *,
+                         issuer_state: str | None = None) -> vci.TokenResponse:
+        """PAR (RFC 9126) with PKCE S256, DPoP and the wallet attestation; the user's login; the code for tokens."""
+        redirect_uri = await login.start()
+        try:
+            details = [{"type": "openid_credential", "credential_configuration_id": c} for c in configuration_ids]
+            auth = await client.push_authorization(redirect_uri=redirect_uri, authorization_details=details,
+                                                   issuer_state=issuer_state)
+            location = await login.authorize(auth.authorize_url)
+        finally:
+            await login.close()
+        code = client.authorization_code(location, auth)
+        return await client.token_authorization_code(code, auth)
+
+    async def _issue(self, client: vci.VciClient, token: vci.TokenResponse, configuration_ids: Sequence[str],
+                     wait_deferred: float) -> list[dict[str, Any]]:
+        """One credential request per configuration, each with a new key and a key attestation over the c_nonce."""
+        metadata = client.metadata
         configs = metadata.credential_issuer.get("credential_configurations_supported") or {}
         received: list[dict[str, Any]] = []
-        for config_id in offer.credential_configuration_ids:
+        deferred = False
+        for config_id in configuration_ids:
             fmt = (configs.get(config_id) or {}).get("format")
             nonce = await client.nonce()
             kid, key = self.store.new_key()
             key_attestation = await self.provider.key_attestation([key.public_jwk], nonce=nonce)
             proof = client.proof(key, nonce, key_attestation=key_attestation)
             resp = await client.request_credential(token, proofs=[proof], credential_configuration_id=config_id)
+            if resp.transaction_id is not None:
+                self.store.add_pending({
+                    "issuer": metadata.issuer_id, "configuration_id": config_id, "format": fmt, "key_id": kid,
+                    "transaction_id": resp.transaction_id, "interval": resp.interval or DEFAULT_INTERVAL,
+                    "token": {"access_token": token.access_token, "token_type": token.token_type,
+                              "refresh_token": token.refresh_token},
+                    "deferred_at": datetime.now(UTC).isoformat(timespec="seconds")})
+                deferred = True
+                continue
             if not resp.credentials:
                 self.store.delete_key(kid)
-                raise InvalidRequest(f"the issuer deferred {config_id}; deferred issuance is not handled here")
+                raise InvalidRequest(f"the issuer answered {config_id} with neither a credential nor a "
+                                     "transaction_id")
             for credential in resp.credentials:
                 record = self._record(credential, fmt, config_id, kid, metadata.issuer_id)
                 received.append(self.store.add_credential(record))
             if resp.notification_id:
                 await client.notify(token, resp.notification_id, "credential_accepted")
+        await self._bind_if_pid(received)
+        if deferred and wait_deferred > 0:
+            received.extend(await self.poll_deferred(wait=wait_deferred, sleep_first=True))
+        return received
+
+    async def _bind_if_pid(self, received: list[dict[str, Any]]) -> None:
         for rec in received:
             if rec.get("type") == PID_VCT and rec["format"] == "dc+sd-jwt":
                 await self.bind_with_pid(rec)
-                break
+                return
+
+    async def poll_deferred(self, *, wait: float = 0.0, sleep_first: bool = False) -> list[dict[str, Any]]:
+        """OpenID4VCI 1.0 §9: ask the deferred credential endpoint for every pending issuance; with ``wait``
+        seconds, keep asking, each time after the issuer's ``interval``, until they arrive or the time is spent.
+        An access token that expired meanwhile is refreshed with the refresh token (authorization code flow).
+        Returns the credentials that arrived."""
+        received: list[dict[str, Any]] = []
+        waited = 0.0
+        first = True
+        while self.store.pending():
+            if sleep_first or not first:
+                interval = float(min(p.get("interval") or DEFAULT_INTERVAL for p in self.store.pending()))
+                if waited + interval > wait:
+                    break
+                await self.sleep(interval)
+                waited += interval
+            first = False
+            for entry in self.store.pending():
+                received.extend(await self._poll_one(entry))
+        await self._bind_if_pid(received)
         return received
+
+    async def _poll_one(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        metadata = await vci.fetch_metadata(self.http, entry["issuer"])
+        client = vci.VciClient(self.http, metadata, clock=self.clock, dpop_key=self.instance_key())
+        t = entry["token"]
+        token = vci.TokenResponse(t["access_token"], t["token_type"], refresh_token=t.get("refresh_token"))
+        try:
+            try:
+                resp = await client.deferred(token, entry["transaction_id"])
+            except InvalidToken:
+                if not token.refresh_token:
+                    raise
+                # the access token expired while the issuance waited: refresh it (RFC 6749 §6, the issuer rotates
+                # the refresh token; client authentication with a fresh wallet attestation, DPoP by the same key)
+                client = await self._vci_client(metadata)
+                token = await client.refresh(token)
+                entry["token"] = {"access_token": token.access_token, "token_type": token.token_type,
+                                  "refresh_token": token.refresh_token}
+                self._update_pending(entry)
+                resp = await client.deferred(token, entry["transaction_id"])
+        except InvalidTransactionId:
+            self.store.remove_pending(entry["id"], delete_key=True)
+            raise
+        if resp.transaction_id is not None or not resp.credentials:
+            if resp.interval and resp.interval != entry.get("interval"):
+                entry["interval"] = resp.interval
+                self._update_pending(entry)
+            return []
+        out = [self.store.add_credential(self._record(c, entry.get("format"), entry["configuration_id"],
+                                                      entry["key_id"], metadata.issuer_id))
+               for c in resp.credentials]
+        self.store.remove_pending(entry["id"])
+        if resp.notification_id:
+            await client.notify(token, resp.notification_id, "credential_accepted")
+        return out
+
+    def _update_pending(self, entry: dict[str, Any]) -> None:
+        self.store.doc["pending"] = [entry if p["id"] == entry["id"] else p for p in self.store.pending()]
+        self.store.save()
 
     def _record(self, credential: str, fmt: Any, config_id: str, kid: str, issuer: str) -> dict[str, Any]:
         rec: dict[str, Any] = {"format": fmt or "unknown", "configuration_id": config_id, "credential": credential,

@@ -13,7 +13,7 @@ import pytest
 from eidcore import jose
 from eidcore.clock import SYSTEM_CLOCK
 from eidcore.runtime import Runtime
-from eidcore.settings import Settings
+from eidcore.settings import IssuerSettings, Settings
 from lommebok.app import create_root_app
 from wallet_api.device_attestation import DeviceMaker, load_or_create_device_maker
 from wallet_api.holder.provider_client import ProviderClient
@@ -62,12 +62,12 @@ async def clocked_stack(request: pytest.FixtureRequest, tmp_path: Path) -> Async
     the issuer requiring a wallet attestation."""
     from lommebok.demo import OffsetClock
 
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if request.param == "postgres-redis":
         overrides = {"database_url": request.getfixturevalue("clean_postgres_url"),
                      "redis_url": request.getfixturevalue("redis_url")}
-    settings = Settings(data_dir=tmp_path / "var", public_base_url=BASE,  # type: ignore[arg-type]
-                        issuer={"require_wallet_attestation": True}, **overrides)
+    settings = Settings(data_dir=tmp_path / "var", public_base_url=BASE,
+                        issuer=IssuerSettings(require_wallet_attestation=True), **overrides)
     rt = Runtime(settings, clock=OffsetClock())
     app: Any = create_root_app(settings, runtime=rt)
     rt.route_outbound(httpx.ASGITransport(app=app))
@@ -77,4 +77,28 @@ async def clocked_stack(request: pytest.FixtureRequest, tmp_path: Path) -> Async
         yield Stack(settings, rt, app, client)
     finally:
         await client.aclose()
+        await rt.stop()
+
+
+#: the status list ttl of ``attesting_stack`` (LOMMEBOK_STATUS_LIST_TTL): short, so a test can wait it out for real
+ATTESTING_STACK_TTL = 1
+
+
+@pytest.fixture(params=["sqlite-memory", "postgres-redis"])
+async def attesting_stack(request: pytest.FixtureRequest, tmp_path: Path,
+                          monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+    """The ``stack`` fixture's stack (``tests/e2e/conftest.py`` ``make_stack``, real clock) with the issuer's
+    ``require_wallet_attestation`` set in its settings and a status list ttl of :data:`ATTESTING_STACK_TTL`."""
+    from tests.e2e.conftest import make_stack
+
+    monkeypatch.setenv("LOMMEBOK_STATUS_LIST_TTL", str(ATTESTING_STACK_TTL))
+    overrides: dict[str, Any] = {"issuer": IssuerSettings(require_wallet_attestation=True)}
+    if request.param == "postgres-redis":
+        overrides.update(database_url=request.getfixturevalue("clean_postgres_url"),
+                         redis_url=request.getfixturevalue("redis_url"))
+    s, rt = await make_stack(tmp_path, **overrides)
+    try:
+        yield s
+    finally:
+        await s.client.aclose()
         await rt.stop()

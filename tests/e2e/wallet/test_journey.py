@@ -1,9 +1,11 @@
-"""The wallet's whole journey over HTTP (both stacks): register -> attest -> PID issuance with wallet and key
-attestation -> binding by PID -> presentation (age over 18) -> lost device revoked from another device ->
-credentials revoked at the issuer -> the next presentation refused with the reason; backup and restore."""
+"""The wallet's whole journey over HTTP in one process (both stacks): the issue's story (story.py: register ->
+attest -> PID issuance requiring a wallet attestation -> presentation -> device revoked -> credentials revoked at
+the issuer -> presentation refused with the reason); declined and impossible presentations; suspend and reinstate;
+backup and restore."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,8 @@ from eidcore.errors import AccessDenied, InvalidRequest, RemoteProblem
 from wallet_api.holder.store import LocalStore
 from wallet_api.holder.wallet import Wallet
 
-from .conftest import device_maker
+from .conftest import ATTESTING_STACK_TTL, device_maker
+from .story import Deployment, run_story
 
 
 def admin(stack: Any) -> dict[str, str]:
@@ -52,56 +55,36 @@ async def rp_result(stack: Any, tx_id: str) -> dict[str, Any]:
     return out
 
 
-async def test_pid_presentation_and_lost_device(clocked_stack: Any, tmp_path: Path) -> None:
+async def test_the_issue_story_in_one_process(attesting_stack: Any, tmp_path: Path) -> None:
+    """register -> attest -> PID issuance requiring a wallet attestation -> presentation -> device revoked ->
+    credentials revoked at the issuer -> presentation refused (see story.py), on both stacks, in real time."""
+    stack = attesting_stack
+    assert stack.settings.issuer.require_wallet_attestation is True
+    waited: list[int] = []
+
+    async def wait_it_out(ttl: int) -> None:
+        waited.append(ttl)
+        await asyncio.sleep(ttl + 1)
+
+    d = Deployment(http=stack.client, issuer=stack.url("/issuer"), verifier=stack.url("/verifier"),
+                   wallet=stack.url("/wallet"), admin_token=stack.runtime.admin_token,
+                   rp_key=rp(stack)["Authorization"].split(" ", 1)[1], trust_anchors=stack.runtime.keys.trust_anchors,
+                   clock=stack.runtime.clock, device=device_maker(stack), wait_past_status_ttl=wait_it_out)
+    await run_story(d, tmp_path)
+    assert waited == [ATTESTING_STACK_TTL]
+
+
+async def test_revoked_phone_gets_no_new_pid(clocked_stack: Any, tmp_path: Path) -> None:
     stack = clocked_stack
     phone = wallet(stack, tmp_path / "phone")
-    tablet = wallet(stack, tmp_path / "tablet")
     view = await phone.register(device_maker(stack))
-    await tablet.register(device_maker(stack))
-    assert view["state"] == "active" and not view["person_bound"]
-
-    received = await issue_pid(stack, phone, "kari", ["pid_vc_sd_jwt"])
-    assert [r["type"] for r in received] == ["urn:eudi:pid:1"]
-    assert (await phone.status())["person_bound"] is True  # bound by presenting the PID to the provider
-
-    # the tablet gets Kari's PID too, which binds it to the same person
-    await issue_pid(stack, tablet, "kari", ["pid_vc_sd_jwt"])
-
-    tx = await ask_age_over_18(stack)
-    preview = await phone.inspect_request(tx["authorization_request"])
-    assert "age_equal_or_over.18" in preview.claim_names
-    outcome = await phone.present(preview, consent=True)
-    assert outcome.outcome == "shared", outcome.body
-    result = await rp_result(stack, tx["transaction_id"])
-    assert result["status"] == "validated", result
-    log = await phone.provider.transactions()
-    assert log[0]["claims"] == ["age_equal_or_over.18"] and log[0]["outcome"] == "shared"
-
-    # the phone is lost: the tablet revokes it; the issuer revokes the phone's credentials
-    revoked = await tablet.provider.change_status(view["id"], "revoke")
-    assert revoked["state"] == "revoked"
-    assert revoked["issuer_sync"]["status"] == "done"
-    assert revoked["issuer_sync"]["updated"] == 1
-
-    # verifiers cache a status list for its ttl (300 s at the issuer): move past it
-    stack.runtime.clock.advance(305)
-    tx2 = await ask_age_over_18(stack)
-    preview2 = await phone.inspect_request(tx2["authorization_request"])
-    refused = await phone.present(preview2, consent=True)
-    result2 = await rp_result(stack, tx2["transaction_id"])
-    assert refused.outcome == "refused"
-    assert result2["status"] == "failed"
-    assert result2["failure"]["check"] == "status.revoked"
-
-    # the lost phone cannot get a new PID: no wallet attestation for a revoked instance
+    await issue_pid(stack, phone, "kari", ["pid_vc_sd_jwt"])
+    r = await stack.client.post(f"/wallet/admin/instances/{view['id']}/status", headers=admin(stack),
+                                json={"action": "revoke"})
+    assert r.status_code == 200 and r.json()["issuer_sync"]["updated"] == 1
     with pytest.raises(RemoteProblem) as exc:
         await issue_pid(stack, phone, "kari", ["pid_vc_sd_jwt"])
     assert exc.value.error == "instance_not_active"
-
-    # the tablet's own PID is untouched
-    tx3 = await ask_age_over_18(stack)
-    ok = await tablet.present(await tablet.inspect_request(tx3["authorization_request"]), consent=True)
-    assert ok.outcome == "shared"
 
 
 async def test_declined_presentation_is_logged(stack: Any, tmp_path: Path) -> None:

@@ -214,6 +214,7 @@ async def test_lost_device_lifecycle(stack: Any, new_wallet: NewWallet) -> None:
     lst = verify_status_list(token, uri=f"{WALLET}/status/instances", clock=SYSTEM_CLOCK,
                              trust_anchors=stack.runtime.keys.trust_anchors)
     assert lst.get(status_idx) == 1
+    assert lst.ttl == 30  # dev: an issuer learns of a lost phone within 30 s
 
 
 async def test_instance_cannot_reinstate_itself(stack: Any, new_wallet: NewWallet) -> None:

@@ -79,3 +79,19 @@ def test_describe_query_lists_claim_names() -> None:
     assert out[0]["types"] == ["urn:eudi:pid:1"]
     assert out[1]["claims"] == ["(all claims)"] and out[1]["types"] == ["eu.europa.ec.eudi.pid.1"]
     assert describe_query("garbage") == []
+
+
+def test_pending_deferred_issuances_persist_and_release_their_keys(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "w")
+    kid, _ = store.new_key()
+    kept, _ = store.new_key()
+    a = store.add_pending({"issuer": "http://localhost:8000/issuer", "configuration_id": "pid_vc_sd_jwt",
+                           "key_id": kid, "transaction_id": "t1", "interval": 5, "token": {}})
+    b = store.add_pending({"issuer": "http://localhost:8000/issuer", "configuration_id": "pid_mso_mdoc",
+                           "key_id": kept, "transaction_id": "t2", "interval": 5, "token": {}})
+    assert [p["transaction_id"] for p in LocalStore(tmp_path / "w").pending()] == ["t1", "t2"]
+    store.remove_pending(a["id"], delete_key=True)  # refused: its key goes
+    store.remove_pending(b["id"])  # arrived: its key stays with the credential
+    assert LocalStore(tmp_path / "w").pending() == []
+    assert not (tmp_path / "w" / "keys" / f"{kid}.jwk").exists()
+    assert store.key(kept).public_jwk

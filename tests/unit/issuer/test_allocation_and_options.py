@@ -1,0 +1,68 @@
+"""Unit tests: the keyed index permutation behind status list allocation, the per-grant claims cache, the status
+list ttl option, and the ``Accept`` choice for signed metadata."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from eidcore.errors import ConfigurationError
+from issuer.app import _wants_jwt
+from issuer.endpoint import ClaimsCache
+from issuer.options import DEV_STATUS_LIST_TTL, IssuerOptions
+from issuer.status import IndexPermutation
+
+
+@pytest.mark.parametrize("size", [2, 3, 1000, 16384])
+def test_index_permutation_is_a_bijection_of_the_list(size: int) -> None:
+    perm = IndexPermutation(b"k" * 32, size)
+    out = [perm.permute(c) for c in range(size)]
+    assert sorted(out) == list(range(size))
+
+
+def test_index_permutation_is_keyed_and_not_sequential() -> None:
+    a = IndexPermutation(b"a" * 32, 16384)
+    b = IndexPermutation(b"b" * 32, 16384)
+    first = [a.permute(c) for c in range(64)]
+    assert first != sorted(first), "consecutive issuances must not get increasing indices"
+    assert sum(1 for x, y in itertools.pairwise(first) if abs(x - y) == 1) < 4
+    assert first != [b.permute(c) for c in range(64)], "another key gives another order"
+    with pytest.raises(ValueError):
+        a.permute(16384)
+
+
+def test_claims_cache_expires_and_is_bounded() -> None:
+    cache = ClaimsCache(max_entries=2)
+    cache.put(("t1", "pid"), {"a": 1}, expires=100.0)
+    assert cache.get(("t1", "pid"), now=99.0) == {"a": 1}
+    assert cache.get(("t1", "pid"), now=100.0) is None
+    for i in range(3):
+        cache.put((f"t{i}", "pid"), {"i": i}, expires=1000.0)
+    assert cache.get(("t0", "pid"), now=1.0) is None, "the oldest entry leaves first"
+    assert cache.get(("t2", "pid"), now=1.0) == {"i": 2}
+
+
+def test_status_list_ttl_from_the_environment() -> None:
+    assert IssuerOptions.from_env({}, environment="dev").status_list_ttl == DEV_STATUS_LIST_TTL == 30
+    assert IssuerOptions.from_env({}, environment="production").status_list_ttl == 300
+    assert IssuerOptions.from_env({"LOMMEBOK_STATUS_LIST_TTL": "120"}, environment="dev").status_list_ttl == 120
+    for bad in ("soon", "0", "-5", "999999"):
+        with pytest.raises(ConfigurationError, match="LOMMEBOK_STATUS_LIST_TTL"):
+            IssuerOptions.from_env({"LOMMEBOK_STATUS_LIST_TTL": bad})
+
+
+@pytest.mark.parametrize(
+    ("accept", "jwt"),
+    [
+        ("", False),
+        ("application/json", False),
+        ("application/jwt", True),
+        ("application/jwt, application/json;q=0.9", True),
+        ("application/json, application/jwt;q=0.5", False),
+        ("application/jwt;q=0", False),
+        ("*/*", False),
+    ],
+)
+def test_signed_metadata_only_when_asked_for(accept: str, jwt: bool) -> None:
+    assert _wants_jwt(accept) is jwt
