@@ -73,11 +73,26 @@ def error_handlers(style: ErrorStyle) -> dict[Any, Callable[[Request[Any, Any, A
                       dict(exc.headers) if exc.headers else None)
 
     def on_other(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if _is_unavailable(exc):
+            log.warning("storage unavailable: %s", type(exc).__name__)
+            return render(503, "temporarily_unavailable", "storage is temporarily unavailable; retry",
+                          {"Retry-After": "1"})
         log.exception("unhandled error: %s", type(exc).__name__)
         return render(500, "server_error", "internal error")
 
     return {LommebokError: on_lommebok, ValidationException: on_validation, HTTPException: on_http,
             NotFoundException: on_http, Exception: on_other}
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """A lost database or Redis connection (not a bug): the client should retry, so 503 rather than 500."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, OperationalError | RedisConnectionError | RedisTimeoutError | ConnectionError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _validation_text(exc: ValidationException) -> str:

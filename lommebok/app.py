@@ -78,11 +78,21 @@ def _landing(settings: Settings, services: Iterable[ServiceName]) -> str:
     )
 
 
+async def _call_hook(hook: Any, app: Litestar) -> None:
+    """Call a Litestar lifespan hook, which takes no argument or the app (litestar's own convention)."""
+    import inspect
+
+    result = hook(app) if inspect.signature(hook).parameters else hook()
+    if inspect.isawaitable(result):
+        await result
+
+
 def create_root_app(settings: Settings, services: Sequence[ServiceName] = SERVICES,
                     *, runtime: Runtime | None = None) -> Dispatcher:
     """All chosen services in one process, sharing one runtime (database, store, keys)."""
     rt = runtime or Runtime(settings)
-    mounts = [Mounted(f"/{s}", SERVICE_MODULES[s].create_app(settings, runtime=rt)) for s in services]
+    apps = [SERVICE_MODULES[s].create_app(settings, runtime=rt) for s in services]
+    mounts = [Mounted(f"/{s}", app) for s, app in zip(services, apps, strict=True)]
     page = _landing(settings, services)
 
     @get("/", media_type=MediaType.HTML, operation_id="landing", include_in_schema=False, sync_to_thread=False)
@@ -93,10 +103,18 @@ def create_root_app(settings: Settings, services: Sequence[ServiceName] = SERVIC
     for s in services:
         well_known.extend(SERVICE_MODULES[s].well_known_handlers(rt))
 
+    # Mounted apps get no lifespan events of their own: run their hooks (background tasks such as the
+    # verifier's retention) after the shared runtime has started, and stop them before it stops.
     async def start() -> None:
         await rt.start()
+        for app in apps:
+            for hook in app.on_startup:
+                await _call_hook(hook, app)
 
     async def stop() -> None:
+        for app in apps:
+            for hook in app.on_shutdown:
+                await _call_hook(hook, app)
         await rt.stop()
 
     root = Litestar(

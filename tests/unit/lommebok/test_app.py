@@ -124,3 +124,21 @@ def test_every_operation_has_an_operation_id() -> None:
         for path, ops in json.loads(text)["paths"].items():
             for method, op in ops.items():
                 assert op.get("operationId"), f"{name} {method.upper()} {path} has no operationId"
+
+
+async def test_all_in_one_lifespan_runs_the_mounted_services_hooks(settings: Settings) -> None:
+    """Mounted apps get no lifespan of their own: the root's startup starts the verifier's retention task."""
+    from verifier.service import service_for
+
+    rt = Runtime(settings)
+    app = create_root_app(settings, runtime=rt)
+    for hook in app.root.on_startup:
+        await hook()  # type: ignore[call-arg]
+    try:
+        task = service_for(rt)._retention_task
+        assert task is not None and not task.done()
+    finally:
+        for hook in app.root.on_shutdown:
+            await hook()  # type: ignore[call-arg]
+    assert service_for(rt)._retention_task is None
+    assert not rt.started
