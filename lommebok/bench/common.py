@@ -8,7 +8,7 @@ with ``cryptography`` in the same process and run (:func:`measure_limits`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -110,3 +110,28 @@ def line(name: str, ops: float, limit: float | None, *, peer: str | None = None,
     return BenchLine(name=name, ops_per_s=ops, limit_ops_per_s=limit,
                      ratio_to_limit=(ops / limit) if limit else None,
                      peer=peer, peer_ops_per_s=peer_ops, note=note)
+
+
+async def scratch_database(base: str) -> tuple[str, Callable[[], Awaitable[None]]]:
+    """A fresh PostgreSQL database next to ``base`` for one benchmark run: its URL and a coroutine that drops it."""
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
+
+    plain = base.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"lommebok_bench_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(plain)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+    async def drop() -> None:
+        c = await asyncpg.connect(plain)
+        try:
+            await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await c.close()
+
+    return urlunsplit(("postgresql", urlsplit(plain).netloc, f"/{name}", "", "")), drop

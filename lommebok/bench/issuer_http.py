@@ -26,7 +26,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from litestar import Litestar, Request, post
@@ -35,7 +34,7 @@ from eidcore import jose
 from eidcore.clock import SYSTEM_CLOCK
 from eidcore.runtime import Runtime
 from eidcore.settings import Settings
-from lommebok.bench.common import BenchLine, Limits, line
+from lommebok.bench.common import BenchLine, Limits, line, scratch_database
 
 BASE = "http://localhost:8000"
 ISSUER = f"{BASE}/issuer"
@@ -92,28 +91,6 @@ async def _rate(fn: Callable[[], Awaitable[object]], rounds: int) -> float:
     return rounds / (time.perf_counter() - start)
 
 
-async def _scratch_database(base: str) -> tuple[str, Any]:
-    import asyncpg
-
-    plain = base.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"lommebok_bench_{secrets.token_hex(4)}"
-    conn = await asyncpg.connect(plain)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    parts = urlsplit(plain)
-
-    async def drop() -> None:
-        c = await asyncpg.connect(plain)
-        try:
-            await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await c.close()
-
-    return urlunsplit(("postgresql", parts.netloc, f"/{name}", "", "")), drop
-
-
 async def _bench(n: int) -> dict[str, float]:
     from issuer.core import issuer_for
     from issuer.credentials import Subject, build_claims, sign_credential
@@ -123,7 +100,7 @@ async def _bench(n: int) -> dict[str, float]:
 
     pg = os.environ.get("LOMMEBOK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     redis = os.environ.get("LOMMEBOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    db_url, drop = await _scratch_database(pg)
+    db_url, drop = await scratch_database(pg)
     tmp = Path(tempfile.mkdtemp(prefix="lommebok-bench-"))
     settings = Settings(data_dir=tmp, public_base_url=BASE, database_url=db_url, redis_url=redis,
                         log_level="WARNING")

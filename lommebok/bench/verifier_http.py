@@ -18,13 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from litestar import Litestar, Request, Response, get, post
@@ -40,7 +38,7 @@ from eidcore.formats.sd_jwt_vc import SdJwtVcIssuer, StatusReference
 from eidcore.runtime import Runtime
 from eidcore.settings import Settings
 from eidcore.status_list import JWT_MEDIA_TYPE, StatusList, issue_jwt
-from lommebok.bench.common import BenchLine, Limits, line
+from lommebok.bench.common import BenchLine, Limits, line, scratch_database
 
 BASE = "http://localhost:8000"
 STATUS_PATH = "/issuer/status/bench"
@@ -88,28 +86,6 @@ async def _drive(client: httpx.AsyncClient, jobs: list[tuple[str, dict[str, str]
     return len(jobs) / elapsed
 
 
-async def _scratch_database(base: str) -> tuple[str, Any]:
-    import asyncpg
-
-    plain = base.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"lommebok_bench_{secrets.token_hex(4)}"
-    conn = await asyncpg.connect(plain)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    parts = urlsplit(plain)
-
-    async def drop() -> None:
-        c = await asyncpg.connect(plain)
-        try:
-            await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await c.close()
-
-    return urlunsplit(("postgresql", parts.netloc, f"/{name}", "", "")), drop
-
-
 async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
     from lommebok.app import create_root_app
     from verifier.service import service_for
@@ -124,7 +100,7 @@ async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
     else:
         pg = os.environ.get("LOMMEBOK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
         redis = os.environ.get("LOMMEBOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-        db_url, drop = await _scratch_database(pg)
+        db_url, drop = await scratch_database(pg)
         settings = Settings(data_dir=tmp, public_base_url=BASE, database_url=db_url, redis_url=redis,
                             seed_register=False, log_level="WARNING")
     rt = Runtime(settings)
@@ -179,8 +155,8 @@ async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
         # interleaved rounds, best of each side: the machine is shared, so a slow patch hits both alike
         verifier_ops = bare_ops = 0.0
         size = max(1, len(jobs) // ROUNDS)
-        for r in range(ROUNDS):
-            chunk = slice(r * size, (r + 1) * size if r < ROUNDS - 1 else len(jobs))
+        for rnd in range(ROUNDS):
+            chunk = slice(rnd * size, (rnd + 1) * size if rnd < ROUNDS - 1 else len(jobs))
             verifier_ops = max(verifier_ops, await _drive(client, jobs[chunk]))
             bare_ops = max(bare_ops, await _drive(bare_client, bare_jobs[chunk]))
 
