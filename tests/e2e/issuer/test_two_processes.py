@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from lommebok_testing import serving
 
 from eidcore import jose
 from eidcore.clock import SYSTEM_CLOCK
@@ -28,38 +27,10 @@ from wallet_api.holder.vci import PRE_AUTH_GRANT, make_proof
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _serve(tmp: Path, env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "lommebok", "serve", "--service", "issuer", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/issuer/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("server did not come up in 60 s")
-            time.sleep(0.2)
+    with serving(tmp, "--service", "issuer", health="/issuer/health", env=env) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_single_use_values_across_two_processes(tmp_path: Path, clean_postgres_url: str, redis_url: str) -> None:
