@@ -164,7 +164,7 @@ def sign_credential(issuer: Issuer, conf: Configuration, claims: Mapping[str, An
         paths = [p for p in ct.sd_paths if _present(claims, p)]
         issued = sd.issue(
             claims, vct=ct.vct, disclosable=paths, holder_jwk=holder_jwk,
-            status=StatusReference(alloc.idx, alloc.uri), vct_integrity=integrity,
+            status=StatusReference(uri=alloc.uri, idx=alloc.idx), vct_integrity=integrity,
             not_before=int(alloc.valid_from.timestamp()),
             expires_in=int((alloc.valid_until - alloc.valid_from).total_seconds()),
             issued_at=int(alloc.valid_from.timestamp()),

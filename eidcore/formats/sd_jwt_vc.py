@@ -55,6 +55,7 @@ from eidcore.formats.sd_jwt import (
     resolve_claim_path,
 )
 from eidcore.formats.sd_jwt.model import DEFAULT_SD_ALG
+from eidcore.status_list import StatusReference, parse_status_claim, status_from_jwt_claims
 from eidcore.trust.x509 import validate_chain
 
 __all__ = [
@@ -84,39 +85,6 @@ __all__ = [
 SD_JWT_VC_TYP = "dc+sd-jwt"
 NEVER_DISCLOSABLE = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"})
 """§3.2.2.2: these claims (and everything under them) are always plaintext in the issuer-signed payload."""
-
-
-# --------------------------------------------------------------------------------------------------
-# status reference
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatusReference:
-    """The ``status`` claim with a ``status_list`` reference (Token Status List draft §6.1: ``{idx, uri}``)."""
-
-    idx: int
-    uri: str
-
-    def to_claim(self) -> dict[str, Any]:
-        return {"status_list": {"idx": self.idx, "uri": self.uri}}
-
-    @classmethod
-    def from_claim(cls, status: Any) -> StatusReference | None:
-        """Parse a ``status`` claim; ``None`` when it uses no ``status_list``; :class:`InvalidClaim` if malformed."""
-        if not isinstance(status, Mapping):
-            raise InvalidClaim("status must be a JSON object")
-        if "status_list" not in status:
-            return None
-        ref = status["status_list"]
-        if not isinstance(ref, Mapping):
-            raise InvalidClaim("status.status_list must be a JSON object")
-        idx, uri = ref.get("idx"), ref.get("uri")
-        if type(idx) is not int or idx < 0:
-            raise InvalidClaim("status.status_list.idx must be a non-negative integer")
-        if not isinstance(uri, str) or not uri:
-            raise InvalidClaim("status.status_list.uri must be a non-empty string")
-        return cls(idx, uri)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,7 +170,7 @@ class SdJwtVcIssuer:
         if expires_at is not None:
             fixed["exp"] = expires_at
         if status is not None:
-            fixed["status"] = status.to_claim()
+            fixed["status"] = status.to_json_claim()
         for name in fixed:
             if name in claims:
                 raise InvalidClaim(f"{name} is set by the issuer and must not also be in the claims")
@@ -211,7 +179,7 @@ class SdJwtVcIssuer:
             out["iat"] = now if issued_at is None else issued_at
         out.update(claims)
         if "status" in claims:
-            StatusReference.from_claim(claims["status"])
+            parse_status_claim(claims["status"])
         issued = self._sd.issue(out, disclosable=paths, holder_jwk=holder_jwk)
         if type_metadata is not None:
             held = SdJwtHolder().load(issued.compact)
@@ -497,9 +465,7 @@ class SdJwtVcVerifier:
         iss = claims.get("iss")
         if iss is not None and not isinstance(iss, str):
             raise InvalidClaim("iss must be a string")
-        status = None
-        if "status" in claims:
-            status = StatusReference.from_claim(claims["status"])
+        status = status_from_jwt_claims(claims)  # Token Status List "Referenced Token in JOSE"
         if self._require_status and status is None:
             raise MissingClaim("a status_list status reference is required")
         if type_metadata is not None:

@@ -112,7 +112,7 @@ def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
     issuer_key, root = _chain()
     holder_key = jose.generate_signing_key()
     issuer = SdJwtVcIssuer(issuer_key, iss=ISS)
-    status = StatusReference(4711, f"{ISS}/statuslists/1")
+    status = StatusReference(uri=f"{ISS}/statuslists/1", idx=4711)
 
     def issue() -> object:
         return issuer.issue(PID_CLAIMS, vct=VCT, disclosable=DISCLOSABLE, holder_jwk=holder_key.public_jwk,

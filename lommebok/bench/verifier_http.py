@@ -126,7 +126,7 @@ async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
                     (len(p) == 1 or (isinstance(ct.example[p[0]], dict) and p[1] in ct.example[p[0]]))]
         issued = SdJwtVcIssuer(issuer.signing_key(), iss=settings.service_url("issuer")).issue(
             ct.example, vct=ct.vct, disclosable=sd_paths, holder_jwk=holder_key.public_jwk,
-            status=StatusReference(7, f"{BASE}{STATUS_PATH}"), expires_in=3600)
+            status=StatusReference(uri=f"{BASE}{STATUS_PATH}", idx=7), expires_in=3600)
         sd_holder = SdJwtHolder()
         held = sd_holder.load(issued.compact)
         asked = [["given_name"], ["family_name"], ["birthdate"]]

@@ -54,7 +54,7 @@ class StatusLists:
         self.lists[list_id] = lst
         if bad_signature:
             self.bad_signature.add(list_id)
-        return StatusReference(idx, f"{base}{STATUS_PREFIX}{list_id}")
+        return StatusReference(uri=f"{base}{STATUS_PREFIX}{list_id}", idx=idx)
 
     def app(self, base: str) -> Litestar:
         @get("/issuer/status/{name:str}", sync_to_thread=False)

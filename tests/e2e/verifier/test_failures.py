@@ -132,7 +132,7 @@ async def test_mdoc_status_revoked(env: VerifierEnv) -> None:
 
 
 async def test_status_list_uri_not_allow_listed(env: VerifierEnv) -> None:
-    pid = env.sd_jwt("pid", status=StatusReference(3, "http://169.254.169.254/latest/meta-data"))
+    pid = env.sd_jwt("pid", status=StatusReference(uri="http://169.254.169.254/latest/meta-data", idx=3))
     created, req = await _request(env)
     result = await vp.send_response(env.client, req, {"pid": [_sd_presentation(pid, req)]})
     await _expect_failed(env, created, result, "status_list.uri")

@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from eidcore import jose
 from eidcore.clock import FixedClock
-from eidcore.errors import InvalidCertificate, InvalidClaim, TypeMetadataError, UntrustedIssuer
+from eidcore.errors import InvalidCertificate, InvalidClaim, StatusListError, TypeMetadataError, UntrustedIssuer
 from eidcore.formats.sd_jwt import MUST_NOT_BE_PRESENT, KeyBinding, KeyBindingRequired, SdJwtHolder
 from eidcore.formats.sd_jwt_vc import (
     NEVER_DISCLOSABLE,
@@ -32,6 +32,7 @@ from eidcore.formats.sd_jwt_vc import (
     jwt_vc_issuer_metadata_url,
     resolve_type_metadata,
 )
+from eidcore.status_list import parse_status_claim
 
 NOW = 1_800_000_000
 CLOCK = FixedClock.at_timestamp(NOW)
@@ -89,7 +90,7 @@ def _issue(**kw: Any) -> Any:
 
 
 def test_issued_vc_has_typ_x5c_and_plaintext_protocol_claims() -> None:
-    issued = _issue(status=StatusReference(7, "https://issuer.example.no/status/1"), expires_in=3600,
+    issued = _issue(status=StatusReference(uri="https://issuer.example.no/status/1", idx=7), expires_in=3600,
                     not_before=NOW - 10, vct_integrity="sha256-AAAA")
     header = jose.parse_jws(issued.jwt).header
     assert header["typ"] == "dc+sd-jwt" and header["alg"] == "ES256"
@@ -162,10 +163,15 @@ def test_metadata_resolver_follows_jwks_uri_over_https_only() -> None:
     assert calls == list(docs)
 
 
-def test_status_reference_roundtrip() -> None:
-    ref = StatusReference(0, "https://x/1")
-    assert StatusReference.from_claim(ref.to_claim()) == ref
-    assert StatusReference.from_claim({"identifier_list": {}}) is None
+def test_status_reference_is_the_status_list_one_and_unknown_mechanisms_are_refused() -> None:
+    ref = StatusReference(uri="https://x/1", idx=0)
+    issued = _issue(status=ref, expires_in=3600)
+    result = SdJwtVcVerifier(X5cIssuerKey([ROOT], clock=CLOCK), clock=CLOCK).verify(issued.compact,
+                                                                                   MUST_NOT_BE_PRESENT)
+    assert result.status == ref
+    # a status that names only another mechanism cannot be checked: refused rather than ignored
+    with pytest.raises(StatusListError):
+        parse_status_claim({"identifier_list": {}})
 
 
 # ------------------------------------------------------------------------------------------------ type metadata
