@@ -30,7 +30,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "eidcore.registers.models",
     "issuer.models",
     "verifier.models",
-    "wallet_api.models",
+    "wallet_api.models", "issuer.mandates", "verifier.oidc", "wallet_api.guardian", "wallet_api.mandates",
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

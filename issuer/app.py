@@ -33,6 +33,7 @@ from issuer import admin, endpoint, oauth
 from issuer.core import Issuer, issuer_for
 from issuer.login import Authenticated as _Authenticated
 from issuer.login import IdPorten, identity_provider, login_page, parse_loa
+from issuer.mandates import mandate_handlers
 from issuer.metadata import (
     as_metadata,
     credential_issuer_metadata,
@@ -42,6 +43,7 @@ from issuer.metadata import (
     signed_metadata,
 )
 from issuer.options import IssuerOptions
+from issuer.org_admin import org_admin_handlers
 from issuer.status import list_token
 
 NAME = "issuer"
@@ -277,7 +279,8 @@ def handlers(rt: Runtime, options: IssuerOptions | None = None) -> Sequence[Cont
 
     return [get_jwks, type_metadata, par, authorize, login, login_submit, idporten_callback, token, challenge,
             nonce, credential, deferred, notification, offer_by_reference, status_list, admin_offer, admin_status,
-            admin_mandate, admin_approve, *_metadata_handlers(issuer, at_root=False)]
+            admin_mandate, admin_approve, *_metadata_handlers(issuer, at_root=False),
+            *mandate_handlers(issuer), *org_admin_handlers(issuer)]
 
 
 def well_known_handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:

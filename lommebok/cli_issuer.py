@@ -115,3 +115,12 @@ def _status_command(action: str) -> click.Command:
 
 for _action in ("revoke", "suspend", "reinstate"):
     issuer_group.add_command(_status_command(_action))
+
+
+@issuer_group.command("reconcile")
+@click.option("--url", default=None, help="Issuer base URL (default: from the settings).")
+def reconcile_command(url: str | None) -> None:
+    """Reconcile mandates by law with the population register once (idempotent; run it from cron)."""
+    out = _call(url, "/admin/mandates/reconcile", {})
+    click.echo(f"mandates by law in force: {out['seen']}, new: {len(out['new'])}, ended: {len(out['ended'])}, "
+               f"credentials revoked: {len(out['revoked_credentials'])}")

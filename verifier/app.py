@@ -25,6 +25,7 @@ from eidcore.errors import InvalidRequest, InvalidToken
 from eidcore.runtime import Runtime, secret_matches
 from eidcore.settings import Settings, load_settings
 from eidcore.web import service_app
+from verifier.oidc import oidc_handlers, oidc_well_known_handlers
 from verifier.service import JAR_TYP, TERMINAL, service_for
 
 NAME = "verifier"
@@ -153,12 +154,12 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         return Response(await svc.handle_response(tx_id, form), headers=NO_STORE)
 
     return [create_transaction, get_transaction, redeem, events, create_relying_party, get_request_object,
-            post_request_object, post_response]
+            post_request_object, post_response, *oidc_handlers(rt)]
 
 
 def well_known_handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
     """Handlers that live at the host root (``/.well-known/...``), outside the service's mount path."""
-    return []
+    return [*oidc_well_known_handlers(rt)]
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Litestar:

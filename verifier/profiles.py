@@ -165,6 +165,15 @@ def employee_role(params: Mapping[str, Any]) -> Profile:
     ]})
 
 
+def _until_optional(claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """``claims`` with ids and ``claim_sets`` (OpenID4VP 1.0 §6.4.1): the last claim (``valid_until``) is asked for
+    but optional, as a mandate by law (a guardianship without end date) has none."""
+    for i, c in enumerate(claims):
+        c["id"] = f"c{i}"
+    ids = [c["id"] for c in claims]
+    return {"claims": claims, "claim_sets": [ids, ids[:-1]]}
+
+
 def mandate(params: Mapping[str, Any]) -> Profile:
     scope = params.get("scope")
     if not isinstance(scope, str) or not scope:
@@ -176,18 +185,18 @@ def mandate(params: Mapping[str, Any]) -> Profile:
              "claims": _claims([pid_ns, "given_name"], [pid_ns, "family_name"], [pid_ns, "birth_date"],
                                [pid_ns, "personal_administrative_number"])},
             {"id": "mandate", "format": MSO_MDOC, "meta": {"doctype_value": MANDATE_DOCTYPE},
-             "claims": _claims([ns, "principal_given_name"], [ns, "principal_family_name"],
-                               [ns, "agent_personal_administrative_number"], [ns, "scope_service_areas"],
-                               [ns, "valid_from"], [ns, "valid_until"])},
+             **_until_optional(_claims([ns, "principal_given_name"], [ns, "principal_family_name"],
+                                       [ns, "agent_personal_administrative_number"], [ns, "scope_service_areas"],
+                                       [ns, "valid_from"], [ns, "valid_until"]))},
         ]}, same_holder=("pid", "mandate"),
             contains=(Contains("mandate", (ns, "scope_service_areas"), (scope,), "mandate.scope"),))
     return Profile("mandate", {"credentials": [
         {"id": "pid", "format": SD_JWT_VC, "meta": {"vct_values": [PID_VCT]},
          "claims": _claims(["given_name"], ["family_name"], ["birthdate"], ["personal_administrative_number"])},
         {"id": "mandate", "format": SD_JWT_VC, "meta": {"vct_values": [MANDATE_VCT]},
-         "claims": _claims(["principal", "given_name"], ["principal", "family_name"],
-                           ["agent", "personal_administrative_number"], ["scope", "service_areas", None],
-                           ["valid_from"], ["valid_until"], values={3: [scope]})},
+         **_until_optional(_claims(["principal", "given_name"], ["principal", "family_name"],
+                                   ["agent", "personal_administrative_number"], ["scope", "service_areas", None],
+                                   ["valid_from"], ["valid_until"], values={3: [scope]}))},
     ]}, same_holder=("pid", "mandate"))
 
 

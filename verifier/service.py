@@ -56,6 +56,7 @@ from verifier.config import load_verifier_config
 from verifier.models import VerRelyingParty, VerTransaction
 from verifier.profiles import PROFILES, Contains, build_profile
 from verifier.validation import CheckFailed, ResponseContext, TrustConfig, Validator
+from verifier.youth import YouthPolicy, has_consent_query, with_consent_query
 
 log = logging.getLogger("lommebok.verifier")
 
@@ -146,6 +147,12 @@ class VerifierService:
 
     def now(self) -> int:
         return int(self.rt.clock.timestamp())
+
+    def youth_policy(self, dcql_query: Mapping[str, Any]) -> YouthPolicy | None:
+        """The youth policy (:mod:`verifier.youth`) of a transaction whose query asks for the guardian consent."""
+        if not has_consent_query(dcql_query):
+            return None
+        return YouthPolicy(self.rt.settings.consent_age, (self.rt.settings.service_url("wallet"),), self.rt.clock)
 
     def client_id(self, prefix: str, response_uri: str) -> str:
         """OpenID4VP 1.0 §5.9: the full client identifier, prefix included."""
@@ -286,7 +293,7 @@ class VerifierService:
         ttl = self.rt.settings.verifier.transaction_ttl
         tx = VerTransaction(
             id=tx_id, rp_id=rp.id, status="pending", profile=profile_name, profile_params=dict(params),
-            dcql_query=query.to_json(), client_id=self.client_id(prefix, self.response_uri(tx_id)),
+            dcql_query=youth_query(query.to_json(), body), client_id=self.client_id(prefix, self.response_uri(tx_id)),
             response_mode=mode, request_uri_method=method, nonce=secrets.token_urlsafe(32),
             state=secrets.token_urlsafe(32), enc_jwk=enc_jwk, redirect_uri_template=template,
             checks=[], created_at=now, expires_at=now + ttl,
@@ -566,7 +573,7 @@ class VerifierService:
         try:
             result, checks = await self.validator.validate(
                 DcqlQuery.parse(slot.dcql_query), vp_token, ctx, same_holder=slot.same_holder,
-                contains=tuple(Contains.from_json(c) for c in slot.contains))
+                contains=tuple(Contains.from_json(c) for c in slot.contains), youth=self.youth_policy(slot.dcql_query))
         except CheckFailed as exc:
             await self._reject(slot, exc.check, exc.reason)
         code_hash = None
@@ -636,6 +643,15 @@ class Slot:
         same = d.get("same_holder")
         d["same_holder"] = (same[0], same[1]) if isinstance(same, list) and len(same) == 2 else None
         return cls(**d)
+
+
+def youth_query(query: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """The transaction's DCQL query with the optional guardian consent query (:mod:`verifier.youth`), unless the
+    relying party turned the youth policy off with ``"youth_policy": false``."""
+    on = body.get("youth_policy", True)
+    if not isinstance(on, bool):
+        raise InvalidRequest("youth_policy must be a boolean")
+    return with_consent_query(query) if on else query
 
 
 def _fill(template: str, code: str) -> str:

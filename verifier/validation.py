@@ -26,7 +26,7 @@ for an mdoc (``employee.roles``, ``mandate.scope``) and its cross-credential che
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -364,9 +364,12 @@ class Validator:
 
     async def validate(self, query: DcqlQuery, vp_token: Any, ctx: ResponseContext,
                        same_holder: tuple[str, str] | None = None,
-                       contains: Sequence[Contains] = ()) -> tuple[dict[str, Any], list[str]]:
+                       contains: Sequence[Contains] = (),
+                       youth: Callable[[DcqlQuery, Mapping[str, list[PresentationResult]], ResponseContext],
+                                       list[str]] | None = None) -> tuple[dict[str, Any], list[str]]:
         """Validate a ``vp_token`` (OpenID4VP 1.0 §8.1, §8.6); returns (result per query id, passed checks).
 
+        ``youth`` is the youth policy (:class:`verifier.youth.YouthPolicy`), run after the other checks.
         Raises :class:`CheckFailed` naming the first failed check.
         """
         if not isinstance(vp_token, Mapping) or not vp_token:
@@ -403,6 +406,8 @@ class Validator:
             self._same_holder(results, *same_holder)
             checks.append("same_holder")
             checks.append("mandate.validity")
+        if youth is not None:
+            checks.extend(youth(query, results, ctx))
         out_result = {
             qid: [{"format": r.presentation.format, "type": r.type_name, "claims": r.claims, "checks": r.checks}
                   for r in rs]

@@ -28,7 +28,7 @@ from eidcore.errors import InvalidRequest, InvalidToken, NotFound, ParsingError,
 from eidcore.runtime import Runtime, secret_matches
 from eidcore.settings import Settings, load_settings
 from eidcore.web import service_app
-from wallet_api import service
+from wallet_api import guardian, mandates, service
 from wallet_api.models import WalBackup, WalInstance, WalTransaction
 
 NAME = "wallet"
@@ -548,7 +548,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
 
     return [create_challenge, register_instance, list_instances, get_instance, change_status,
             issue_wallet_attestation, issue_key_attestation, instance_status_list, binding_nonce, bind_by_pid,
-            record_transaction, list_transactions, put_backup, get_backup, admin_bind, admin_status, admin_list]
+            record_transaction, list_transactions, put_backup, get_backup, admin_bind, admin_status, admin_list,
+            *guardian.handlers(rt), *mandates.handlers(rt)]
 
 
 def well_known_handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:

@@ -1,0 +1,186 @@
+"""Employee roles administered by an organisation's own administrator (Altinn 3 style delegation).
+
+The administrator authenticates with an ID token (OpenID Connect Core 1.0 §2, §3.1.3.7) from the verifier's
+OpenID Connect bridge (an Ansattporten-style employee login on a wallet credential): signed by the bridge's key
+(its JWKS fetched over HTTP), ``iss`` the bridge, ``aud`` :data:`ORG_ADMIN_CLIENT`, not expired, and naming the
+organisation (``orgnr``) the request is about. The organisation register must then show an active employment of
+that person in that organisation holding an administrator access package (``hovedadministrator`` or
+``tilgangsstyrer``, :data:`eidcore.registers.records.ADMIN_ACCESS_PACKAGES`). An administrator of one
+organisation therefore cannot touch another's roles.
+
+Assigning or removing a role code / access package changes the register (Enhetsregisteret / Altinn Authorization's
+role); removing one, or ending the employment, revokes the person's employee role credentials in the status list
+(draft-ietf-oauth-status-list §7) before the answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.params import FromPath
+from litestar.types import ControllerRouterHandler
+
+from eidcore import jose
+from eidcore.errors import (
+    AccessDenied,
+    FormatError,
+    IdentityNumberError,
+    InvalidRequest,
+    InvalidToken,
+    UnknownPerson,
+    UnknownRegisterRecord,
+    UpstreamUnavailable,
+)
+from eidcore.identity import parse_orgnr
+from eidcore.registers import Person
+from eidcore.registers.records import ADMIN_ACCESS_PACKAGES
+from issuer.admin import json_body, resolve_person
+from issuer.core import Issuer
+from issuer.status import change_status, subject_id
+
+__all__ = ["ORG_ADMIN_CLIENT", "authenticate_admin", "change_role", "end_employment", "org_admin_handlers"]
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+ORG_ADMIN_CLIENT = "lommebok-org-admin"
+"""The client id (ID token ``aud``) of the organisation administration at the bridge."""
+
+_WWW = {"WWW-Authenticate": 'Bearer realm="lommebok-org-admin"'}
+
+
+def bridge_issuer(issuer: Issuer) -> str:
+    """The OpenID Provider identifier of the verifier's bridge."""
+    return issuer.rt.settings.service_url("verifier") + "/oidc"
+
+
+async def _bridge_keys(issuer: Issuer, kid: str | None) -> dict[str, Any]:
+    cache: dict[str, dict[str, Any]] = issuer.caches.setdefault("oidc-bridge-jwks", {})
+    if kid is None or kid not in cache:
+        try:
+            r = await issuer.rt.http.get(bridge_issuer(issuer) + "/jwks", timeout=10)
+            keys = r.json().get("keys", []) if r.status_code == 200 else []
+        except Exception as exc:  # network or JSON failure of the bridge
+            raise UpstreamUnavailable("the OpenID Connect bridge's keys cannot be fetched") from exc
+        for k in keys:
+            if isinstance(k, dict) and isinstance(k.get("kid"), str):
+                cache[k["kid"]] = k
+    if kid is None or kid not in cache:
+        raise InvalidToken("the ID token is not signed by a key of the bridge", headers=_WWW)
+    return cache[kid]
+
+
+async def authenticate_admin(issuer: Issuer, authorization: str | None, orgnr: str) -> Person:
+    """The person an ID token names, if it is the bridge's, for :data:`ORG_ADMIN_CLIENT`, about ``orgnr``."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("an ID token from the OpenID Connect bridge is required", headers=_WWW)
+    try:
+        unverified = jose.parse_jws(token.strip())
+        kid = unverified.header.get("kid")
+        jwk = await _bridge_keys(issuer, kid if isinstance(kid, str) else None)
+        claims = jose.verify_jwt(unverified, jose.public_key_from_jwk(jwk)).claims
+    except FormatError as exc:
+        raise InvalidToken("the ID token is not valid", headers=_WWW) from exc
+    aud = claims.get("aud")
+    auds = aud if isinstance(aud, list) else [aud]
+    now = issuer.rt.clock.timestamp()
+    exp = claims.get("exp")
+    if claims.get("iss") != bridge_issuer(issuer) or ORG_ADMIN_CLIENT not in auds:
+        raise InvalidToken("the ID token is not for the organisation administration", headers=_WWW)
+    if not isinstance(exp, int) or exp <= now:
+        raise InvalidToken("the ID token has expired", headers=_WWW)
+    if claims.get("orgnr") != orgnr:
+        raise AccessDenied("the login was not made for this organisation")
+    pid = claims.get("pid")
+    if not isinstance(pid, str):
+        raise AccessDenied("the login does not name a person with an identity number")
+    try:
+        person = await issuer.population().find_by_identifier(pid)
+    except (UnknownPerson, IdentityNumberError):
+        raise AccessDenied("the person is not in the population register") from None
+    try:
+        emp = await issuer.organisations().employment(orgnr, person.person_id)
+    except UnknownRegisterRecord:
+        raise AccessDenied("not employed in this organisation") from None
+    if not ADMIN_ACCESS_PACKAGES & set(emp.access_packages):
+        raise AccessDenied("this employee may not administer roles in the organisation")
+    return person
+
+
+def check_orgnr(value: str) -> str:
+    """A valid organisation number (its digits) or :class:`InvalidRequest`."""
+    try:
+        return parse_orgnr(value).digits
+    except IdentityNumberError as exc:
+        raise InvalidRequest(f"not a valid organisation number ({exc.rule})") from None
+
+
+async def _employee(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> Person:
+    person = await resolve_person(issuer, body.get("person"))
+    try:
+        await issuer.organisations().employment(orgnr, person.person_id)
+    except UnknownRegisterRecord:
+        raise InvalidRequest("the person has no active employment in this organisation") from None
+    return person
+
+
+async def change_role(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``assign`` or ``remove`` a role code / access package; a removal revokes employee role credentials."""
+    action, role = body.get("action"), body.get("role")
+    if action not in ("assign", "remove"):
+        raise InvalidRequest("action must be assign or remove")
+    if not isinstance(role, str) or not role.strip() or len(role) > 200:
+        raise InvalidRequest("role must be a role code or an access package URN")
+    person = await _employee(issuer, orgnr, body)
+    orgs = issuer.organisations()
+    before = await orgs.employment(orgnr, person.person_id)
+    if action == "assign":
+        emp = await orgs.assign_role(orgnr, person.person_id, role)
+    else:
+        emp = await orgs.remove_role(orgnr, person.person_id, role)
+    revoked: list[str] = []
+    if action == "remove" and (set(before.roles) | set(before.access_packages)) != (
+            set(emp.roles) | set(emp.access_packages)):
+        revoked = await change_status(issuer, "revoke", subject=subject_id(person.person_id),
+                                      credential_type="employee_role")
+    return {"orgnr": orgnr, "roles": list(emp.roles), "access_packages": list(emp.access_packages),
+            "revoked_credentials": len(revoked)}
+
+
+async def end_employment(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> dict[str, Any]:
+    """End the person's employment (from ``on``, default today) and revoke their employee role credentials."""
+    person = await _employee(issuer, orgnr, body)
+    on_raw = body.get("on")
+    try:
+        on = date.fromisoformat(on_raw) if isinstance(on_raw, str) else issuer.now().date()
+    except ValueError:
+        raise InvalidRequest("on must be a date (YYYY-MM-DD)") from None
+    await issuer.organisations().end_employment(orgnr, person.person_id, on=on)
+    revoked = await change_status(issuer, "revoke", subject=subject_id(person.person_id),
+                                  credential_type="employee_role")
+    return {"orgnr": orgnr, "ended": on.isoformat(), "revoked_credentials": len(revoked)}
+
+
+def org_admin_handlers(issuer: Issuer) -> list[ControllerRouterHandler]:
+    """Routes for an organisation's administrator (bearer: an ID token of the bridge for this organisation)."""
+
+    @post("/org/{orgnr:str}/roles", operation_id="orgChangeRole", tags=["organisation admin"], status_code=200)
+    async def roles_route(orgnr: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
+        """Assign or remove a role code / access package of an employee: ``{"action": "assign"|"remove",
+        "person": ..., "role": ...}``; a removal revokes the employee's role credentials."""
+        digits = check_orgnr(orgnr)
+        await authenticate_admin(issuer, request.headers.get("authorization"), digits)
+        return Response(await change_role(issuer, digits, await json_body(request)), headers=NO_STORE)
+
+    @post("/org/{orgnr:str}/employments/end", operation_id="orgEndEmployment", tags=["organisation admin"],
+          status_code=200)
+    async def end_route(orgnr: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
+        """End an employee's employment (``{"person": ..., "on": "YYYY-MM-DD"}``) and revoke their role
+        credentials."""
+        digits = check_orgnr(orgnr)
+        await authenticate_admin(issuer, request.headers.get("authorization"), digits)
+        return Response(await end_employment(issuer, digits, await json_body(request)), headers=NO_STORE)
+
+    return [roles_route, end_route]
