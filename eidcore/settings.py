@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     wallet_url: str | None = None
     workers: int = Field(default=1, ge=1, le=256)
     consent_age: int = Field(default=13, ge=0, le=18)
+    require_both_guardians: bool = False
     seed_register: bool = True
     keys_dir: Path | None = None
     admin_token: str | None = None

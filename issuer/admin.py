@@ -140,9 +140,9 @@ async def status_change(issuer: Issuer, body: dict[str, Any]) -> dict[str, Any]:
     action = body.get("action")
     if action not in ("revoke", "suspend", "reinstate"):
         raise InvalidRequest("action must be revoke, suspend or reinstate")
-    selectors = [k for k in ("credential_id", "instance_jkt", "person") if body.get(k) is not None]
+    selectors = [k for k in ("credential_id", "instance_jkt", "person", "subject_ref") if body.get(k) is not None]
     if len(selectors) != 1:
-        raise InvalidRequest("give exactly one of credential_id, instance_jkt, person")
+        raise InvalidRequest("give exactly one of credential_id, instance_jkt, person, subject_ref")
     ctype = body.get("credential_type")
     if ctype is not None and (not isinstance(ctype, str) or ctype not in issuer.types):
         raise InvalidRequest("unknown credential_type")
@@ -151,6 +151,11 @@ async def status_change(issuer: Issuer, body: dict[str, Any]) -> dict[str, Any]:
     value = body[sel]
     if not isinstance(value, str) or not value or len(value) > 100:
         raise InvalidRequest(f"{sel} must be a non-empty string")
+    if sel == "subject_ref":  # what the credentials were issued for: mandate:<id>, employment:<orgnr>, ...
+        from issuer.mandates import change_status_by_ref  # (issuer.mandates imports this module)
+
+        changed = await change_status_by_ref(issuer, str(action), value, credential_type=ctype)
+        return {"updated": len(changed), "credentials": changed}
     if sel == "person":
         person = await resolve_person(issuer, value)
         kwargs["subject"] = subject_id(person.person_id)

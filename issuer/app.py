@@ -32,7 +32,7 @@ from eidcore.web import service_app
 from issuer import admin, endpoint, oauth
 from issuer.core import Issuer, issuer_for
 from issuer.login import Authenticated as _Authenticated
-from issuer.login import IdPorten, identity_provider, login_page, parse_loa
+from issuer.login import IdPorten, alone_level, identity_provider, login_page, parse_loa
 from issuer.mandates import mandate_handlers
 from issuer.metadata import (
     as_metadata,
@@ -168,6 +168,7 @@ def handlers(rt: Runtime, options: IssuerOptions | None = None) -> Sequence[Cont
             raise InvalidRequest("session and person_id are required")
         loa = parse_loa(params.get("loa"))
         person = await issuer.population().get_person(person_id[:64])
+        loa = alone_level(person, loa, rt.clock)  # a child cannot reach level high alone (issue 7)
         return await oauth.finish_login(issuer, session, _Authenticated(person.person_id, loa, "test"))
 
     @get("/login/idporten/callback", operation_id="idportenCallback", tags=TAGS_AS)

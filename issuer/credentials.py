@@ -4,7 +4,8 @@
 - employee role from the organisation register (Enhetsregisteret / Altinn roles and access packages);
 - youth / age attestation (``age_equal_or_over`` 13, 15, 16, 18) from the population register;
 - mandate from a granted mandate (the issuer's ``iss_mandate`` table, fed by the admin API) or, by law, from a
-  guardianship in the population register.
+  guardianship (``legal_basis`` ``guardianship``) or the parental responsibility for a child under 18
+  (``legal_basis`` ``parental_responsibility``, Children Act §30, ``foreldreansvar``) in the population register.
 
 Formats: ``dc+sd-jwt`` (SD-JWT VC with ``cnf.jwk``, ``status``, ``vct#integrity``, every claim the type
 metadata allows made selectively disclosable) and ``mso_mdoc`` (b64u CBOR IssuerSigned, Appendix A.2.4).
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,9 +32,18 @@ from issuer.core import Configuration, Issuer
 from issuer.models import IssMandate
 from issuer.status import Allocation
 
-__all__ = ["Subject", "build_claims", "sign_credential"]
+__all__ = [
+    "MAJORITY_AGE", "PARENTAL_SERVICE_AREAS", "Subject", "build_claims", "majority_date", "mandate_ref",
+    "sign_credential", "subject_ref",
+]
 
 YOUTH_THRESHOLDS = (13, 15, 16, 18)
+
+MAJORITY_AGE = 18
+"""Parental responsibility, and the mandate by law it gives, ends when the child turns 18."""
+
+PARENTAL_SERVICE_AREAS = ("helse:fastlege", "helse:helsenorge", "nav:familie", "utdanning:skole")
+"""The service areas of a mandate by law from parental responsibility (what a parent does for a minor child)."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,65 @@ async def _mandate_claims(issuer: Issuer, agent: Person, mandate_id: str | None)
                 claims["valid_until"] = _iso_z(datetime(g.valid_to.year, g.valid_to.month, g.valid_to.day,
                                                         tzinfo=UTC))
             return claims
+    if mandate_id is None or mandate_id.startswith("parental-"):
+        parental = await _parental_claims(issuer, agent, mandate_id)
+        if parental is not None:
+            return parental
     raise CredentialRequestDenied("no active mandate names this person as agent")
+
+
+def majority_date(birth_date: date) -> date:
+    """The day a person born on ``birth_date`` turns 18 (29 February: 1 March), the end of parental
+    responsibility."""
+    try:
+        return birth_date.replace(year=birth_date.year + MAJORITY_AGE)
+    except ValueError:  # 29 February in a year without one
+        return date(birth_date.year + MAJORITY_AGE, 3, 1)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+async def _parental_claims(issuer: Issuer, agent: Person, mandate_id: str | None) -> dict[str, Any] | None:
+    """A mandate by law from parental responsibility in force today for a child under 18 (mandate id
+    ``parental-<child person id>``), or ``None``."""
+    today = issuer.now().date()
+    for child in await issuer.population().children_of(agent.person_id):
+        mid = f"parental-{child.person.person_id}"
+        if mandate_id is not None and mandate_id != mid:
+            continue
+        r, born = child.responsibility, child.person.birth_date
+        eighteen = majority_date(born)
+        if not r.is_active(today) or today >= eighteen:
+            continue
+        until = eighteen if r.valid_to is None else min(r.valid_to, eighteen)
+        start = born if r.valid_from is None else max(r.valid_from, born)
+        return {"principal": _party(child.person), "agent": _party(agent),
+                "scope": {"service_areas": list(PARENTAL_SERVICE_AREAS)}, "legal_basis": "parental_responsibility",
+                "valid_from": _iso_z(_midnight(start)), "valid_until": _iso_z(_midnight(until)), "mandate_id": mid}
+    return None
+
+
+def mandate_ref(mandate_id: str) -> str:
+    """The issuance records' ``subject_ref`` of a mandate credential: ``guardianship:<id>`` for a guardianship
+    (mandate id ``guardianship-<id>``), ``parental:<child person id>`` for parental responsibility (mandate id
+    ``parental-<child person id>``), else ``mandate:<id>`` for a granted mandate."""
+    for basis in ("guardianship", "parental"):
+        if mandate_id.startswith(basis + "-"):
+            return f"{basis}:{mandate_id.removeprefix(basis + '-')}"[:100]
+    return f"mandate:{mandate_id}"[:100]
+
+
+def subject_ref(type_id: str, claims: Mapping[str, Any]) -> str | None:
+    """What a credential of ``type_id`` with ``claims`` was issued for (the record's ``subject_ref``), so that
+    revoking one mandate or one organisation's roles revokes only those credentials; ``None`` for PID and youth."""
+    if type_id == "mandate" and isinstance(claims.get("mandate_id"), str):
+        return mandate_ref(claims["mandate_id"])
+    org = claims.get("organisation")
+    if type_id == "employee_role" and isinstance(org, Mapping) and isinstance(org.get("orgnr"), str):
+        return f"employment:{org['orgnr']}"
+    return None
 
 
 def _present(claims: Mapping[str, Any], path: ClaimPath) -> bool:

@@ -2,7 +2,8 @@
 (§11), with key proofs (Appendix F.1 ``jwt`` with ``jwk`` keys, optionally with a key attestation, Appendix D;
 Appendix F.3 ``attestation``) and credential request / response encryption (§10: ECDH-ES with A128GCM / A256GCM).
 
-The hot path costs one store write (the c_nonce's use, ``SET NX``) and one SQL statement (the issuance records):
+The hot path costs one store write (the c_nonce's use, ``SET NX``) and one SQL statement (the issuance records; a
+mandate or employee role batch adds one ``UPDATE`` naming what it was issued for, ``subject_ref``):
 c_nonces and notification ids are sealed values (HMAC, no store write), access tokens are self-contained, claims
 are read from the register once per access grant and kept only in this worker's memory (:class:`ClaimsCache`).
 """
@@ -19,6 +20,8 @@ from typing import Any
 
 from litestar import Request
 from litestar.response import Response
+from sqlalchemy import update
+from sqlmodel import col
 
 from eidcore import jose
 from eidcore.errors import (
@@ -40,7 +43,8 @@ from eidcore.identity import LevelOfAssurance
 from eidcore.runtime import pseudonym
 from eidcore.trust.x509 import validate_chain
 from issuer.core import Configuration, Issuer, token_hash
-from issuer.credentials import Subject, build_claims, sign_credential
+from issuer.credentials import Subject, build_claims, sign_credential, subject_ref
+from issuer.models import IssCredential
 from issuer.oauth import NO_STORE, authorize_resource
 from issuer.status import allocate
 from issuer.wallet_status import check_wallet_status
@@ -385,12 +389,26 @@ async def _issue(issuer: Issuer, conf: Configuration, state: Mapping[str, Any], 
         instance_jkt=state.get("instance_jkt"), client_id=state.get("client_id"), loa=state["loa"],
         batch_id=batch_id,
     )
+    ref = subject_ref(conf.type.id, claims)
+    if ref is not None:
+        await _record_subject_ref(issuer, batch_id, ref)
     creds = [{"credential": sign_credential(issuer, conf, claims, k, a)}
              for k, a in zip(holder_jwks, allocations, strict=True)]
     notification_id = await issuer.seal("notification", batch_id.encode("ascii"))
     log.info("issued %d x %s (batch %s, subject %s)", len(creds), conf.id, batch_id[:8],
              pseudonym(state["person_id"], salt="lommebok-issuer-subject"))
     return {"credentials": creds, "notification_id": notification_id}
+
+
+async def _record_subject_ref(issuer: Issuer, batch_id: str, ref: str) -> None:
+    """Name what the batch was issued for (mandate or organisation) before the credentials leave, so a revocation
+    selects only them. Mandate and employee role credentials only: PID and youth issuance keep their one write.
+    Until this commits the records have no ``subject_ref``; revocations by reference also take the agent's records
+    without one (:func:`issuer.mandates.change_status_by_ref`), so none slips through in between."""
+    async with issuer.rt.db.session() as s:
+        await s.exec(update(IssCredential).where(col(IssCredential.batch_id) == batch_id)
+                     .values(subject_ref=ref))
+        await s.commit()
 
 
 def _configuration(issuer: Issuer, body: Mapping[str, Any], state: Mapping[str, Any]) -> Configuration:

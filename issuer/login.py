@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import httpx
 
 from eidcore import jose
+from eidcore.clock import Clock
 from eidcore.errors import AccessDenied, FormatError, InvalidRequest, LommebokError
 from eidcore.identity import LevelOfAssurance, acr_values_at_least, loa_from_acr
 from eidcore.oauth import pkce
@@ -29,7 +30,13 @@ from eidcore.registers import Person
 from issuer.core import Issuer
 from issuer.options import IdPortenOptions
 
-__all__ = ["Authenticated", "IdPorten", "IdentityProvider", "TestLogin", "identity_provider", "login_page"]
+__all__ = ["ADULT_AGE", "CHILD_NOTE", "Authenticated", "IdPorten", "IdentityProvider", "TestLogin", "alone_level",
+           "identity_provider", "login_page"]
+
+ADULT_AGE = 18
+"""Below this age (from the register's birth date, on the injected clock's date) a person cannot reach level of
+assurance high by themselves (issue 7): a child's PID is issued only as a guardian authorises it."""
+CHILD_NOTE = "under 18: cannot reach level high alone (a guardian authorises a child's PID)"
 
 #: ID-porten signs ID tokens with RS256 (its discovery document lists the algorithms)
 ID_TOKEN_POLICY = jose.JwsPolicy(
@@ -203,14 +210,23 @@ _STYLE = ("body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem aut
           "text-align:left}fieldset{margin:1rem 0}")
 
 
+def alone_level(person: Person, loa: LevelOfAssurance, clock: Clock) -> LevelOfAssurance:
+    """The level a person reaches logging in by themselves at the test login: a person under
+    :data:`ADULT_AGE` (age from the register on the clock's date) reaches at most substantial."""
+    if loa > LevelOfAssurance.SUBSTANTIAL and person.age(clock) < ADULT_AGE:
+        return LevelOfAssurance.SUBSTANTIAL
+    return loa
+
+
 def login_page(issuer: Issuer, session_id: str, query: str, persons: list[Person], requested: list[str]) -> str:
-    """The test login page (plain HTML, no external assets)."""
+    """The test login page (plain HTML, no external assets); a child's row says why level high is out of reach."""
     e = html.escape
     rows = []
     for p in persons:
         number = p.national_id or "(no Norwegian number)"
+        note = f" <small class=child>({e(CHILD_NOTE)})</small>" if p.age(issuer.rt.clock) < ADULT_AGE else ""
         rows.append(
-            f"<tr><td>{e(p.full_name)}</td><td>{e(p.birth_date.isoformat())}</td><td>{e(number)}</td>"
+            f"<tr><td>{e(p.full_name)}{note}</td><td>{e(p.birth_date.isoformat())}</td><td>{e(number)}</td>"
             f"<td>{e(p.alias or '')}</td><td><button name=person_id value='{e(p.person_id)}'>Log in</button></td></tr>"
         )
     loa = "".join(

@@ -8,8 +8,10 @@ mandate by law the reconciliation job (:mod:`issuer.reconcile`) has seen, so tha
 credentials once the register no longer supports them.
 
 Revocation sets the credentials' status in the status list (draft-ietf-oauth-status-list §7) and commits before
-the caller answers. The issuance record does not name the mandate a credential was issued for, so revoking one
-mandate revokes every mandate credential of that agent (the agent asks again for the mandates still in force).
+the caller answers. Each issuance record names what it was issued for (``subject_ref``: ``mandate:<id>``,
+``guardianship:<id>``, ``parental:<child id>``, ``employment:<orgnr>``, :func:`issuer.credentials.subject_ref`), so
+revoking one mandate revokes only that mandate's credentials (:func:`change_status_by_ref`); the agent's other
+mandates stay valid.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.types import ControllerRouterHandler
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, or_, select
 
 from eidcore.errors import InvalidRequest, NotFound
 from issuer.admin import check_admin, json_body, resolve_person
 from issuer.core import Issuer
-from issuer.models import IssMandate
+from issuer.credentials import mandate_ref
+from issuer.models import IssCredential, IssMandate
 from issuer.status import change_status, subject_id
 
 __all__ = [
-    "MandateByLaw", "list_mandates", "mandate_handlers", "mandate_view", "revoke_agent_mandates", "revoke_mandate",
+    "MandateByLaw", "change_status_by_ref", "list_mandates", "mandate_handlers", "mandate_view", "revoke_mandate",
+    "revoke_mandate_ref",
 ]
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -41,7 +45,7 @@ class MandateByLaw(SQLModel, table=True):
     __tablename__ = "mandate_by_law"
 
     id: str = Field(primary_key=True, max_length=64, description="guardianship-<id>")
-    basis: str = Field(max_length=32, description="guardianship")
+    basis: str = Field(max_length=32, description="guardianship or parental_responsibility")
     agent_id: str = Field(max_length=36, index=True)
     principal_id: str = Field(max_length=36, index=True)
     active: bool = True
@@ -75,13 +79,44 @@ async def list_mandates(issuer: Issuer, *, principal_id: str | None = None,
     return [mandate_view(m) for m in rows]
 
 
-async def revoke_agent_mandates(issuer: Issuer, agent_id: str) -> list[str]:
-    """Revoke every mandate credential issued to ``agent_id`` (committed before it returns)."""
-    return await change_status(issuer, "revoke", subject=subject_id(agent_id), credential_type="mandate")
+async def change_status_by_ref(issuer: Issuer, action: str, subject_ref: str, *, credential_type: str | None = None,
+                               person_id: str | None = None) -> list[str]:
+    """Revoke, suspend or reinstate the credentials issued for ``subject_ref`` (committed before it returns).
+
+    With ``person_id`` only that person's records are taken, and also that person's records of ``credential_type``
+    that name no ``subject_ref`` (issued before the column existed, or caught between their insert and the
+    reference's update in :func:`issuer.endpoint._issue`): when in doubt, revoke.
+    """
+    if not subject_ref or len(subject_ref) > 100:
+        raise InvalidRequest("subject_ref must be a non-empty string of at most 100 characters")
+    q = select(IssCredential.id)
+    if person_id is not None:
+        q = q.where(IssCredential.subject == subject_id(person_id))
+        if credential_type is not None:
+            q = q.where(or_(col(IssCredential.subject_ref) == subject_ref, col(IssCredential.subject_ref).is_(None)))
+        else:
+            q = q.where(IssCredential.subject_ref == subject_ref)
+    else:
+        q = q.where(IssCredential.subject_ref == subject_ref)
+    if credential_type is not None:
+        q = q.where(IssCredential.type_id == credential_type)
+    async with issuer.rt.db.session() as s:
+        ids = list((await s.exec(q)).all())
+    changed: list[str] = []
+    for cid in ids:
+        changed += await change_status(issuer, action, credential_id=cid)
+    return changed
+
+
+async def revoke_mandate_ref(issuer: Issuer, mandate_id: str, agent_id: str) -> list[str]:
+    """Revoke the mandate credentials ``agent_id`` holds for the mandate ``mandate_id`` (and no other)."""
+    return await change_status_by_ref(issuer, "revoke", mandate_ref(mandate_id), credential_type="mandate",
+                                      person_id=agent_id)
 
 
 async def revoke_mandate(issuer: Issuer, mandate_id: str, *, principal_id: str | None = None) -> dict[str, Any]:
-    """Withdraw a granted mandate: no new credential for it, and the agent's mandate credentials revoked at once.
+    """Withdraw a granted mandate: no new credential for it, and its credentials revoked at once (the agent's
+    other mandates stay valid).
 
     With ``principal_id`` the mandate must be that principal's (else :class:`NotFound`, revealing nothing).
     Idempotent: revoking again answers the same mandate with ``updated`` 0.
@@ -94,7 +129,7 @@ async def revoke_mandate(issuer: Issuer, mandate_id: str, *, principal_id: str |
         s.add(m)
         await s.commit()
         await s.refresh(m)
-    changed = await revoke_agent_mandates(issuer, m.agent_id)
+    changed = await revoke_mandate_ref(issuer, m.id, m.agent_id)
     return {"mandate": mandate_view(m), "updated": len(changed), "credentials": changed}
 
 
@@ -114,7 +149,7 @@ def mandate_handlers(issuer: Issuer) -> list[ControllerRouterHandler]:
     @post("/admin/mandates/{mandate_id:str}/revoke", operation_id="adminRevokeMandate", tags=["admin"],
           status_code=200)
     async def revoke_route(mandate_id: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
-        """Withdraw a granted mandate; the agent's mandate credentials are revoked before the answer.
+        """Withdraw a granted mandate; its credentials are revoked before the answer.
 
         Optional JSON ``{"principal": ...}``: the mandate must be that principal's."""
         check_admin(issuer, request)

@@ -2,8 +2,9 @@
 
 - :class:`IssCredential`: one issuance record per issued credential (OpenID4VCI 1.0 §8 response entry): type,
   configuration, holder key thumbprint (RFC 7638), wallet instance key thumbprint, the status list and index
-  (draft-ietf-oauth-status-list "Referenced Token"), validity, a pseudonymous subject id, the current status.
-  Never a claim value.
+  (draft-ietf-oauth-status-list "Referenced Token"), validity, a pseudonymous subject id, the current status, and
+  ``subject_ref``, what the credential was issued for (``mandate:<id>``, ``guardianship:<id>``,
+  ``parental:<child person id>``, ``employment:<orgnr>``), so a revocation hits only those. Never a claim value.
 - :class:`IssStatusList`: a status list per credential type; its entries live in :class:`IssCredential`
   (``UNIQUE(list_id, idx)`` makes the random index allocation atomic across workers) and ``version`` changes
   with every status change, so cached tokens are rebuilt.
@@ -51,6 +52,9 @@ class IssCredential(SQLModel, table=True):
     subject: str = Field(max_length=64, index=True, description="pseudonymous subject id")
     holder_jkt: str = Field(max_length=64)
     instance_jkt: str | None = Field(default=None, max_length=64, index=True)
+    subject_ref: str | None = Field(default=None, max_length=100, index=True,
+                                    description="what it was issued for: mandate:<id>, guardianship:<id>, "
+                                                "parental:<child id>, employment:<orgnr>")
     client_id: str | None = Field(default=None, max_length=200)
     list_id: str = Field(max_length=64, foreign_key="iss_status_list.id", index=True)
     idx: int

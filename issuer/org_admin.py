@@ -9,7 +9,8 @@ that person in that organisation holding an administrator access package (``hove
 organisation therefore cannot touch another's roles.
 
 Assigning or removing a role code / access package changes the register (Enhetsregisteret / Altinn Authorization's
-role); removing one, or ending the employment, revokes the person's employee role credentials in the status list
+role); removing one, or ending the employment, revokes the person's employee role credentials of this organisation
+(``subject_ref`` ``employment:<orgnr>``; roles in other organisations stay valid) in the status list
 (draft-ietf-oauth-status-list §7) before the answer.
 """
 
@@ -38,7 +39,7 @@ from eidcore.registers import Person
 from eidcore.registers.records import ADMIN_ACCESS_PACKAGES
 from issuer.admin import json_body, resolve_person
 from issuer.core import Issuer
-from issuer.status import change_status, subject_id
+from issuer.mandates import change_status_by_ref
 
 __all__ = ["ORG_ADMIN_CLIENT", "authenticate_admin", "change_role", "end_employment", "org_admin_handlers"]
 
@@ -143,8 +144,8 @@ async def change_role(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> dict[
     revoked: list[str] = []
     if action == "remove" and (set(before.roles) | set(before.access_packages)) != (
             set(emp.roles) | set(emp.access_packages)):
-        revoked = await change_status(issuer, "revoke", subject=subject_id(person.person_id),
-                                      credential_type="employee_role")
+        revoked = await change_status_by_ref(issuer, "revoke", f"employment:{orgnr}", credential_type="employee_role",
+                                             person_id=person.person_id)
     return {"orgnr": orgnr, "roles": list(emp.roles), "access_packages": list(emp.access_packages),
             "revoked_credentials": len(revoked)}
 
@@ -158,8 +159,8 @@ async def end_employment(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> di
     except ValueError:
         raise InvalidRequest("on must be a date (YYYY-MM-DD)") from None
     await issuer.organisations().end_employment(orgnr, person.person_id, on=on)
-    revoked = await change_status(issuer, "revoke", subject=subject_id(person.person_id),
-                                  credential_type="employee_role")
+    revoked = await change_status_by_ref(issuer, "revoke", f"employment:{orgnr}", credential_type="employee_role",
+                                         person_id=person.person_id)
     return {"orgnr": orgnr, "ended": on.isoformat(), "revoked_credentials": len(revoked)}
 
 

@@ -1,25 +1,32 @@
-"""Reconciliation of mandates by law with the population register (guardianship, ``vergemaal``).
+"""Reconciliation of mandates by law with the population register (guardianship, ``vergemaal``, and parental
+responsibility, ``foreldreansvar``).
 
 Folkeregisteret is the authentic source: a guardianship with service areas gives the guardian a mandate credential
-(:mod:`issuer.credentials`, ``legal_basis`` ``guardianship``). When the register changes (the guardianship ends),
-:func:`reconcile` revokes the guardian's mandate credentials in the status list (draft-ietf-oauth-status-list §7).
+(:mod:`issuer.credentials`, ``legal_basis`` ``guardianship``), and the parental responsibility for a child under 18
+gives the parent one (``legal_basis`` ``parental_responsibility``). When the register changes (the guardianship or
+the responsibility ends) or the child turns 18 (on the injected clock), :func:`reconcile` revokes the agent's
+mandate credentials for that basis (and no other: ``subject_ref`` ``guardianship:<id>`` / ``parental:<child id>``)
+in the status list (draft-ietf-oauth-status-list §7).
 
 The job is idempotent and safe to rerun or to run in two workers at once: it records each mandate by law it has
-seen (:class:`issuer.mandates.MandateByLaw`), marks one ended with a conditional ``UPDATE`` (only one run wins),
-and a revocation is final and repeatable (:func:`issuer.status.change_status`).
+seen (:class:`issuer.mandates.MandateByLaw`: ``guardianship-<id>``, ``parental-<responsibility id>``), marks one
+ended with a conditional ``UPDATE`` (only one run wins), and a revocation is final and repeatable
+(:func:`issuer.status.change_status`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from eidcore.registers.models import RegGuardianship
+from eidcore.registers.models import RegGuardianship, RegParentalResponsibility, RegPerson
 from issuer.core import Issuer
-from issuer.mandates import MandateByLaw, revoke_agent_mandates
+from issuer.credentials import majority_date
+from issuer.mandates import MandateByLaw, revoke_mandate_ref
 
 __all__ = ["ReconcileReport", "reconcile"]
 
@@ -38,26 +45,55 @@ class ReconcileReport:
                 "revoked_credentials": self.revoked_credentials}
 
 
+@dataclass(frozen=True)
+class _Basis:
+    basis: str
+    agent_id: str
+    principal_id: str
+
+
+def _in_force(start: date | None, end: date | None, today: date) -> bool:
+    return (start is None or start <= today) and (end is None or today < end)
+
+
+def _mandate_id(m: MandateByLaw) -> str:
+    """The mandate id the credentials carry (``guardianship-<id>`` or ``parental-<child person id>``)."""
+    return f"parental-{m.principal_id}" if m.basis == "parental_responsibility" else m.id
+
+
+async def _current(issuer: Issuer, today: date) -> dict[str, _Basis]:
+    """Mandates by law the register supports today, by record id."""
+    async with issuer.rt.db.session() as s:
+        guardianships = (await s.exec(select(RegGuardianship))).all()
+        responsibilities = (await s.exec(
+            select(RegParentalResponsibility, col(RegPerson.birth_date))
+            .join(RegPerson, col(RegPerson.id) == col(RegParentalResponsibility.child_id)))).all()
+    current: dict[str, _Basis] = {}
+    for g in guardianships:
+        if _in_force(g.valid_from, g.valid_to, today) and bool(g.scope):
+            current[f"guardianship-{g.id}"] = _Basis("guardianship", g.guardian_id, g.ward_id)
+    for r, born in responsibilities:
+        if _in_force(r.valid_from, r.valid_to, today) and today < majority_date(born):
+            current[f"parental-{r.id}"] = _Basis("parental_responsibility", r.parent_id, r.child_id)
+    return current
+
+
 async def reconcile(issuer: Issuer) -> ReconcileReport:
-    """One reconciliation run: record active guardianships, end (and revoke) those the register ended."""
+    """One reconciliation run: record the mandates by law in force, end (and revoke) those the register ended or
+    that ended with the child's 18th birthday."""
     report = ReconcileReport()
     today = issuer.now().date()
     now = issuer.now().replace(microsecond=0)
+    current = await _current(issuer, today)
     async with issuer.rt.db.session() as s:
-        rows = (await s.exec(select(RegGuardianship))).all()
         known = {m.id: m for m in (await s.exec(select(MandateByLaw))).all()}
-    current: dict[str, RegGuardianship] = {}
-    for g in rows:
-        active = g.valid_from <= today and (g.valid_to is None or today < g.valid_to) and bool(g.scope)
-        if active:
-            current[f"guardianship-{g.id}"] = g
     report.seen = len(current)
-    for mid, g in current.items():
+    for mid, b in current.items():
         if mid in known:
             continue
         try:
             async with issuer.rt.db.session() as s:
-                s.add(MandateByLaw(id=mid, basis="guardianship", agent_id=g.guardian_id, principal_id=g.ward_id,
+                s.add(MandateByLaw(id=mid, basis=b.basis, agent_id=b.agent_id, principal_id=b.principal_id,
                                    first_seen=now))
                 await s.commit()
             report.new.append(mid)
@@ -73,5 +109,5 @@ async def reconcile(issuer: Issuer) -> ReconcileReport:
             await s.commit()
         if result.rowcount:
             report.ended.append(mid)
-            report.revoked_credentials += await revoke_agent_mandates(issuer, m.agent_id)
+            report.revoked_credentials += await revoke_mandate_ref(issuer, _mandate_id(m), m.agent_id)
     return report

@@ -6,9 +6,12 @@
   age-verification credential (``urn:no:digdir:eudi:age:1`` / ``eu.europa.ec.av.1``); unsigned ``redirect_uri``
   client id by default (OpenID4VP 1.0 §5.9.3), as an age check needs no verifier identity;
 - ``employee-role``: the employee role credential whose ``organisation.orgnr`` equals ``orgnr`` (validated with
-  :func:`eidcore.identity.parse_orgnr`) and, when ``roles`` are given, whose ``roles`` contain one of them;
+  :func:`eidcore.identity.parse_orgnr`) and, when ``roles`` are given, whose ``roles`` contain one of them; its
+  Credential Query carries the extension member ``"wallet_profile": "work"`` (:data:`WORK_PROFILE`: answer from the
+  wallet's work profile only; OpenID4VP 1.0 §6: a wallet ignores members it does not know);
 - ``mandate``: the agent's PID and a mandate whose ``scope.service_areas`` contains ``scope``; the two must belong
-  to the same holder (same key or the agent's identity number equals the PID's).
+  to the same holder (same key or the agent's identity number equals the PID's). The mandate's ``legal_basis``
+  (``granted``, ``guardianship``, ``parental_responsibility``) is asked for, so the result names it.
 
 ``employee-role`` and ``mandate`` take ``format`` ``dc+sd-jwt`` (default) or ``mso_mdoc`` (doctypes
 ``no.digdir.eudi.employee.1`` / ``no.digdir.eudi.mandate.1`` with the PID ``eu.europa.ec.eudi.pid.1``). An mdoc
@@ -68,6 +71,10 @@ class Profile:
     default_client_id_prefix: str = "x509_hash"
     contains: tuple[Contains, ...] = ()
     """Array claims that must contain one of the profile's values (mdoc: ``employee.roles``, ``mandate.scope``)."""
+
+
+WORK_PROFILE = {"wallet_profile": "work"}
+"""The Credential Query extension member asking the wallet to answer from its work profile only."""
 
 
 def _claims(*paths: list[Any], values: Mapping[int, list[Any]] | None = None) -> list[dict[str, Any]]:
@@ -155,13 +162,15 @@ def employee_role(params: Mapping[str, Any]) -> Profile:
             claims.append({"path": [ns, "roles"]})
             contains = (Contains("employee", (ns, "roles"), tuple(roles), "employee.roles"),)
         return Profile("employee-role", {"credentials": [
-            {"id": "employee", "format": MSO_MDOC, "meta": {"doctype_value": EMPLOYEE_DOCTYPE}, "claims": claims},
+            {"id": "employee", "format": MSO_MDOC, "meta": {"doctype_value": EMPLOYEE_DOCTYPE}, "claims": claims,
+             **WORK_PROFILE},
         ]}, contains=contains)
     claims = _claims(["given_name"], ["family_name"], ["organisation", "orgnr"], values={2: [digits]})
     if roles is not None:
         claims.append({"path": ["roles", None], "values": list(roles)})
     return Profile("employee-role", {"credentials": [
-        {"id": "employee", "format": SD_JWT_VC, "meta": {"vct_values": [EMPLOYEE_VCT]}, "claims": claims},
+        {"id": "employee", "format": SD_JWT_VC, "meta": {"vct_values": [EMPLOYEE_VCT]}, "claims": claims,
+         **WORK_PROFILE},
     ]})
 
 
@@ -187,7 +196,7 @@ def mandate(params: Mapping[str, Any]) -> Profile:
             {"id": "mandate", "format": MSO_MDOC, "meta": {"doctype_value": MANDATE_DOCTYPE},
              **_until_optional(_claims([ns, "principal_given_name"], [ns, "principal_family_name"],
                                        [ns, "agent_personal_administrative_number"], [ns, "scope_service_areas"],
-                                       [ns, "valid_from"], [ns, "valid_until"]))},
+                                       [ns, "legal_basis"], [ns, "valid_from"], [ns, "valid_until"]))},
         ]}, same_holder=("pid", "mandate"),
             contains=(Contains("mandate", (ns, "scope_service_areas"), (scope,), "mandate.scope"),))
     return Profile("mandate", {"credentials": [
@@ -196,7 +205,7 @@ def mandate(params: Mapping[str, Any]) -> Profile:
         {"id": "mandate", "format": SD_JWT_VC, "meta": {"vct_values": [MANDATE_VCT]},
          **_until_optional(_claims(["principal", "given_name"], ["principal", "family_name"],
                                    ["agent", "personal_administrative_number"], ["scope", "service_areas", None],
-                                   ["valid_from"], ["valid_until"], values={3: [scope]}))},
+                                   ["legal_basis"], ["valid_from"], ["valid_until"], values={3: [scope]}))},
     ]}, same_holder=("pid", "mandate"))
 
 

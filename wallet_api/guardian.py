@@ -15,7 +15,29 @@ instance must be bound to their person (by their PID or at a service desk).
   names and relying parties, never values);
 - ``GET /guardian/requests``: pending requests of all my children; ``GET /guardian/events``: the same as
   server-sent events (``request`` events), pushed when a child asks, for ``wait`` seconds;
-- ``POST /guardian/requests/{id}/approve|deny``.
+- ``POST /guardian/requests/{id}/approve|deny``;
+- ``GET /guardian/credential-requests``, ``POST /guardian/credential-requests/{id}/approve|deny``: a child's PID
+  (or other credential) only as a guardian authorises it, through the issuer's deferred issuance (below).
+
+With joint parental responsibility either guardian can act, unless the setting ``require_both_guardians`` is on:
+then a request is approved only when every person the register names as responsible *now* has approved (a
+denial by either ends it, and standing ``allow`` rules no longer approve on their own; ``never`` still denies).
+
+A child's PID: the child's wallet (or a guardian for it) asks with ``POST /youth/credential-requests`` (or
+``POST /guardian/children/{child}/credential-requests``); wallet_api has the issuer create a pre-authorized offer
+for the child with ``require_approval`` (``POST /issuer/admin/offers``), which the child's wallet reads from
+``GET /youth/credential-requests/{id}`` and redeems: the issuer answers 202 with a ``transaction_id``
+(OpenID4VCI 1.0 §9), which the wallet reports with ``POST /youth/credential-requests/{id}/transaction``. A
+guardian's approval makes wallet_api approve that deferred transaction at the issuer
+(``POST /issuer/admin/deferred/{transaction_id}/approve``); the wallet's next deferred poll gets the credential.
+A denial ends the request (the wallet stops polling; the issuer's transaction lapses at its TTL).
+
+Relying-party categories (``video``, ``public``, ``health``...): a rule may target a category instead of one
+relying party. The category of a verifier comes from the wallet provider's own registry, keyed by the verifier's
+client id (``PUT /admin/youth/relying-parties``, admin token), never from what the child's wallet says: a
+modified app could relabel a relying party to reach an ``allow`` rule, whereas the client id is bound into the
+consent credential and checked by the verifier, so a request can only borrow the category of the verifier it is
+really for. A relying party not in the registry has no category (only client-id and ``*`` rules apply).
 
 The child's wallet asks with ``POST /youth/consent-requests`` (verifier client id, claim paths, the hash of the
 transaction nonce, its holder key): a ``never`` rule denies it, ``allow`` rules covering every claim (and no
@@ -32,6 +54,7 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from litestar import Request, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -42,15 +65,24 @@ from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field as SqlField
 from sqlmodel import SQLModel, col, select
 
-from eidcore.errors import AccessDenied, Conflict, LommebokError, NotFound
+from eidcore.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidRequest,
+    InvalidToken,
+    LommebokError,
+    NotFound,
+    UpstreamUnavailable,
+)
 from eidcore.registers import SqlPopulationRegister
 from eidcore.registers.records import Person
-from eidcore.runtime import Runtime, pseudonym
+from eidcore.runtime import Runtime, pseudonym, secret_matches
 from wallet_api import service
 from wallet_api.consent import issue_consent
 from wallet_api.models import WalInstance, WalTransaction
 
-__all__ = ["REQUEST_TTL", "YouthRequest", "YouthRule", "YouthWallet", "handlers"]
+__all__ = ["REQUEST_TTL", "YouthCredentialRequest", "YouthRelyingParty", "YouthRequest", "YouthRule", "YouthWallet",
+           "approval_complete", "decide_by_rules", "handlers"]
 
 log = logging.getLogger("lommebok.wallet.youth")
 
@@ -58,6 +90,8 @@ REQUEST_TTL = 600
 """Seconds a consent request waits for a guardian before it expires."""
 TAGS_GUARDIAN = ["guardian control"]
 TAGS_YOUTH = ["youth wallet"]
+TAGS_ADMIN = ["administration"]
+AuthHeader = Annotated[str | None, HeaderParameter(name="Authorization", required=False)]
 DPoPHeader = Annotated[str | None, HeaderParameter(name="DPoP", required=False,
                                              description="Proof signed by the instance key (RFC 9449 §4.2 format)")]
 
@@ -96,6 +130,39 @@ class YouthRequest(SQLModel, table=True):
     created_at: datetime
     expires_at: datetime
     decided_at: datetime | None = None
+    approvals: list[str] | None = SqlField(default=None, sa_column=Column(JSON, nullable=True))
+    category: str | None = SqlField(default=None, max_length=40)
+
+
+class YouthRelyingParty(SQLModel, table=True):
+    """The wallet provider's registry of relying-party categories, keyed by the verifier's client id."""
+
+    __tablename__ = "youth_relying_party"
+
+    client_id: str = SqlField(primary_key=True, max_length=2048)
+    category: str = SqlField(max_length=40, index=True)
+    name: str | None = SqlField(default=None, max_length=200)
+    updated_at: datetime
+
+
+class YouthCredentialRequest(SQLModel, table=True):
+    """A credential (a PID) for a child, issued through the issuer's deferred issuance once a guardian approves."""
+
+    __tablename__ = "youth_credential_request"
+
+    id: str = SqlField(primary_key=True, max_length=36)
+    child_id: str = SqlField(max_length=36, index=True)
+    instance_id: str = SqlField(max_length=36)
+    configuration_id: str = SqlField(max_length=100)
+    requested_by: str = SqlField(max_length=64)
+    status: str = SqlField(default="offered", max_length=24, index=True)
+    offer_uri: str = SqlField(sa_column=Column(Text, nullable=False))
+    tx_code: str | None = SqlField(default=None, max_length=16)
+    transaction_id: str | None = SqlField(default=None, max_length=200)
+    approvals: list[str] | None = SqlField(default=None, sa_column=Column(JSON, nullable=True))
+    decided_by: str | None = SqlField(default=None, max_length=64)
+    created_at: datetime
+    decided_at: datetime | None = None
 
 
 class YouthRule(SQLModel, table=True):
@@ -108,6 +175,7 @@ class YouthRule(SQLModel, table=True):
     client_id: str = SqlField(max_length=2048)
     claim: list[Any] | None = SqlField(default=None, sa_column=Column(JSON, nullable=True))
     effect: str = SqlField(max_length=8)
+    category: str | None = SqlField(default=None, max_length=40)
     created_by: str = SqlField(max_length=36)
     created_at: datetime
 
@@ -122,6 +190,7 @@ class _Body(BaseModel):
 
 
 ClaimPath = Annotated[list[str | int | None], Field(min_length=1, max_length=10)]
+Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="A relying-party category, e.g. video")]
 
 
 class WalletRef(_Body):
@@ -147,10 +216,18 @@ class RuleIn(_Body):
     client_id: str = Field(min_length=1, max_length=2048, description="The verifier's client_id, or * for any")
     claim: ClaimPath | None = Field(default=None, description="A DCQL claim path; null for any claim")
     effect: Literal["allow", "ask", "never"]
+    category: Category | None = Field(default=None, description="Only relying parties of this category "
+                                      "(the wallet provider's registry); use with client_id *")
 
 
 class Rules(_Body):
     rules: list[RuleIn] = Field(max_length=100)
+
+
+class RelyingPartyIn(_Body):
+    client_id: str = Field(min_length=1, max_length=2048, description="The verifier's client_id (with prefix)")
+    category: Category
+    name: str | None = Field(default=None, max_length=200)
 
 
 class ConsentRequestIn(_Body):
@@ -174,6 +251,8 @@ class RequestView(BaseModel):
     expires_at: datetime
     decided_at: datetime | None
     consent: str | None = Field(default=None, description="The guardian consent credential (child only)")
+    approvals: int = Field(default=0, description="Guardians who approved so far (both may be required)")
+    category: str | None = Field(default=None, description="The relying party's category (wallet provider registry)")
 
 
 class LogEntry(BaseModel):
@@ -183,6 +262,33 @@ class LogEntry(BaseModel):
     claims: list[Any]
     outcome: str
     at: datetime
+
+
+class CredentialRequestIn(_Body):
+    credential_configuration_id: str = Field(pattern=r"^pid_[a-z_]{1,40}$",
+                                             description="The issuer's configuration id, e.g. pid_vc_sd_jwt")
+    instance_id: str | None = Field(default=None, max_length=36,
+                                    description="(guardian) the child's wallet; may be left out when it has one")
+
+
+class TransactionIn(_Body):
+    transaction_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,200}$",
+                                description="The issuer's deferred transaction_id (OpenID4VCI 1.0 §8.3)")
+
+
+class CredentialRequestView(BaseModel):
+    id: str
+    child_id: str
+    instance_id: str
+    credential_configuration_id: str
+    requested_by: Literal["child", "guardian"]
+    status: Literal["offered", "awaiting_approval", "approved", "denied"]
+    approvals: int
+    decided_by: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    offer_uri: str | None = Field(default=None, description="The credential offer (child only)")
+    tx_code: str | None = Field(default=None, description="The offer's transaction code (child only)")
 
 
 class StatusIn(_Body):
@@ -199,7 +305,36 @@ def _view(r: YouthRequest, *, with_consent: bool = False) -> RequestView:
                        claims=r.claims, status=r.status,  # type: ignore[arg-type]
                        decided_by=None if r.decided_by is None else r.decided_by.split(":")[0],
                        created_at=r.created_at, expires_at=r.expires_at, decided_at=r.decided_at,
-                       consent=r.consent if with_consent else None)
+                       consent=r.consent if with_consent else None, approvals=len(r.approvals or ()),
+                       category=r.category)
+
+
+def _cview(r: YouthCredentialRequest, *, for_child: bool = False) -> CredentialRequestView:
+    return CredentialRequestView(
+        id=r.id, child_id=r.child_id, instance_id=r.instance_id, credential_configuration_id=r.configuration_id,
+        requested_by="child" if r.requested_by == "child" else "guardian",
+        status=r.status,  # type: ignore[arg-type]
+        approvals=len(r.approvals or ()), decided_by=None if r.decided_by is None else r.decided_by.split(":")[0],
+        created_at=r.created_at, decided_at=r.decided_at,
+        offer_uri=r.offer_uri if for_child else None, tx_code=r.tx_code if for_child else None)
+
+
+async def approval_complete(rt: Runtime, child_id: str, approvals: Sequence[str]) -> bool:
+    """Whether ``approvals`` (guardian person ids) suffice: any one guardian, or, with the setting
+    ``require_both_guardians`` and responsibility held jointly, every person responsible for the child now."""
+    if not rt.settings.require_both_guardians:
+        return bool(approvals)
+    responsible = {r.person.person_id for r in await _register(rt).responsible_for(child_id)}
+    return bool(responsible) and responsible <= set(approvals)
+
+
+async def _add_approval(rt: Runtime, child_id: str, approvals: list[str] | None, guardian_id: str
+                        ) -> tuple[list[str], bool]:
+    have = list(approvals or ())
+    if guardian_id in have:
+        raise Conflict("you have already approved: the other guardian must approve too")
+    have.append(guardian_id)
+    return have, await approval_complete(rt, child_id, have)
 
 
 def _register(rt: Runtime) -> SqlPopulationRegister:
@@ -235,22 +370,32 @@ async def _youth_wallet(rt: Runtime, instance_id: str) -> YouthWallet | None:
         return await s.get(YouthWallet, instance_id)
 
 
-def _matches(rule: YouthRule, client_id: str, claim: list[Any] | None) -> bool:
-    return rule.client_id in ("*", client_id) and (rule.claim is None or rule.claim == claim)
+def _matches(rule: YouthRule, client_id: str, claim: list[Any] | None, category: str | None) -> bool:
+    return (rule.client_id in ("*", client_id) and (rule.claim is None or rule.claim == claim)
+            and (rule.category is None or rule.category == category))
 
 
-def decide_by_rules(rules: Sequence[YouthRule], client_id: str, claims: Sequence[list[Any]]) -> str | None:
+def decide_by_rules(rules: Sequence[YouthRule], client_id: str, claims: Sequence[list[Any]],
+                    category: str | None = None) -> str | None:
     """``denied`` when a ``never`` rule matches a claim, ``approved`` when ``allow`` rules cover every claim and
-    no ``ask`` rule matches, else None (a guardian decides)."""
+    no ``ask`` rule matches, else None (a guardian decides). A rule with a category matches only relying parties
+    of that ``category``."""
     for c in claims:
-        if any(r.effect == "never" and _matches(r, client_id, c) for r in rules):
+        if any(r.effect == "never" and _matches(r, client_id, c, category) for r in rules):
             return "denied"
     for c in claims:
-        if any(r.effect == "ask" and _matches(r, client_id, c) for r in rules):
+        if any(r.effect == "ask" and _matches(r, client_id, c, category) for r in rules):
             return None
-        if not any(r.effect == "allow" and _matches(r, client_id, c) for r in rules):
+        if not any(r.effect == "allow" and _matches(r, client_id, c, category) for r in rules):
             return None
     return "approved"
+
+
+async def category_of(rt: Runtime, client_id: str) -> str | None:
+    """The relying party's category in the wallet provider's registry (None when not registered)."""
+    async with rt.db.session() as s:
+        row = await s.get(YouthRelyingParty, client_id)
+    return None if row is None else row.category
 
 
 class _Events:
@@ -288,13 +433,21 @@ def _aware(t: datetime) -> datetime:
 
 async def decide(rt: Runtime, request_id: str, status: str, by: str, *, guardian_id: str,
                  basis: str) -> YouthRequest:
-    """Approve (issue the consent credential) or deny a pending request; only once."""
+    """Approve (issue the consent credential) or deny a pending request; only once. A guardian's approval
+    counts towards :func:`approval_complete` (the request stays pending until it holds)."""
     async with rt.db.session() as s:
         row = await s.get(YouthRequest, request_id, with_for_update=not rt.db.is_sqlite)
         if row is None:
             raise NotFound("no such request")
         if row.status == "pending" and service.now_utc(rt) >= _aware(row.expires_at):
             row.status, row.decided_at, row.decided_by = "expired", service.now_utc(rt), "expiry"
+        elif row.status == "pending" and status == "approved" and by != "rule":
+            row.approvals, complete = await _add_approval(rt, row.child_id, row.approvals, guardian_id)
+            if complete:
+                row.status, row.decided_at, row.decided_by = status, service.now_utc(rt), by
+                row.consent = issue_consent(rt, holder_jwk=row.holder_jwk, client_id=row.client_id,
+                                            approved_claims=row.claims, transaction_nonce_hash=row.nonce_hash,
+                                            child_id=row.child_id, guardian_id=guardian_id, basis=basis)
         elif row.status == "pending":
             row.status, row.decided_at, row.decided_by = status, service.now_utc(rt), by
             if status == "approved":
@@ -307,6 +460,67 @@ async def decide(rt: Runtime, request_id: str, status: str, by: str, *, guardian
         await s.commit()
     _EVENTS.notify(row.child_id)
     log.info("youth request %s %s (%s)", pseudonym(row.id), row.status, by.split(":")[0])
+    return row
+
+
+async def _issuer_admin(rt: Runtime, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    """Call the issuer's admin API (bearer ``rt.admin_token``); (HTTP status, JSON body or {})."""
+    url = rt.settings.service_url("issuer") + path
+    try:
+        resp = await rt.http.post(url, json=body, headers={"Authorization": f"Bearer {rt.admin_token}"})
+    except Exception as exc:
+        raise UpstreamUnavailable(f"the issuer could not be reached ({type(exc).__name__})") from exc
+    out = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
+    return resp.status_code, out if isinstance(out, dict) else {}
+
+
+async def request_credential(rt: Runtime, child_id: str, instance_id: str, configuration_id: str,
+                             requested_by: str) -> YouthCredentialRequest:
+    """Have the issuer offer the child a credential under deferred issuance (``require_approval``)."""
+    status, body = await _issuer_admin(rt, "/admin/offers", {
+        "person": child_id, "credential_configuration_ids": [configuration_id], "require_approval": True})
+    if status == 400:
+        raise InvalidRequest(f"the issuer refused the offer: {str(body.get('error_description', ''))[:200]}")
+    if status != 201 or not isinstance(body.get("offer_uri"), str):
+        raise UpstreamUnavailable(f"the issuer answered HTTP {status} to the offer")
+    tx = body.get("tx_code")
+    row = YouthCredentialRequest(id=secrets.token_urlsafe(16), child_id=child_id, instance_id=instance_id,
+                                 configuration_id=configuration_id, requested_by=requested_by,
+                                 offer_uri=body["offer_uri"], tx_code=tx if isinstance(tx, str) else None,
+                                 created_at=service.now_utc(rt))
+    async with rt.db.session() as s:
+        s.add(row)
+        await s.commit()
+    log.info("youth credential request %s created (%s)", pseudonym(row.id), requested_by.split(":")[0])
+    return row
+
+
+async def decide_credential(rt: Runtime, request_id: str, approve: bool, guardian_id: str) -> YouthCredentialRequest:
+    """A guardian approves (once enough guardians have, the issuer's deferred transaction is approved) or denies."""
+    async with rt.db.session() as s:
+        row = await s.get(YouthCredentialRequest, request_id, with_for_update=not rt.db.is_sqlite)
+        if row is None:
+            raise NotFound("no such credential request")
+        if row.status not in ("offered", "awaiting_approval"):
+            raise Conflict(f"the credential request is already {row.status}")
+        now = service.now_utc(rt)
+        if not approve:
+            row.status, row.decided_at, row.decided_by = "denied", now, f"guardian:{guardian_id}"
+        elif row.status == "offered" or row.transaction_id is None:
+            raise Conflict("the child's wallet has not asked the issuer for the credential yet")
+        else:
+            row.approvals, complete = await _add_approval(rt, row.child_id, row.approvals, guardian_id)
+            if complete:
+                tid = quote(row.transaction_id, safe="")
+                status, _ = await _issuer_admin(rt, f"/admin/deferred/{tid}/approve")
+                if status == 404:
+                    raise Conflict("the issuer has no such pending transaction (it may have expired)")
+                if status != 204:
+                    raise UpstreamUnavailable(f"the issuer answered HTTP {status} to the approval")
+                row.status, row.decided_at, row.decided_by = "approved", now, f"guardian:{guardian_id}"
+        s.add(row)
+        await s.commit()
+    log.info("youth credential request %s: %s", pseudonym(row.id), row.status)
     return row
 
 
@@ -390,8 +604,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         async with rt.db.session() as s:
             rows = (await s.exec(select(YouthRule).where(YouthRule.child_id == child_id)
                                  .order_by(col(YouthRule.id)))).all()
-        return Rules(rules=[RuleIn(client_id=r.client_id, claim=r.claim, effect=r.effect)  # type: ignore[arg-type]
-                            for r in rows])
+        return Rules(rules=[RuleIn(client_id=r.client_id, claim=r.claim, effect=r.effect,  # type: ignore[arg-type]
+                                   category=r.category) for r in rows])
 
     @put("/guardian/children/{child_id:str}/rules", operation_id="guardianPutRules", tags=TAGS_GUARDIAN,
          status_code=200)
@@ -406,7 +620,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
                 await s.delete(old)
             for r in data.rules:
                 s.add(YouthRule(child_id=child_id, client_id=r.client_id, claim=r.claim, effect=r.effect,
-                                created_by=me, created_at=now))
+                                category=r.category, created_by=me, created_at=now))
             await s.commit()
         return data
 
@@ -520,8 +734,9 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         if data.holder_jwk.get("kty") != "EC" or "d" in data.holder_jwk:
             raise AccessDenied("holder_jwk must be a public EC key")
         now = service.now_utc(rt)
+        category = await category_of(rt, data.client_id)
         row = YouthRequest(id=secrets.token_urlsafe(16), child_id=yw.child_id, instance_id=inst.id,
-                           client_id=data.client_id, relying_party_name=data.relying_party_name,
+                           client_id=data.client_id, relying_party_name=data.relying_party_name, category=category,
                            claims=[list(c) for c in data.claims], nonce_hash=data.transaction_nonce_hash,
                            holder_jwk=dict(data.holder_jwk), created_at=now,
                            expires_at=now + timedelta(seconds=REQUEST_TTL))
@@ -529,7 +744,9 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
             rules = (await s.exec(select(YouthRule).where(YouthRule.child_id == yw.child_id))).all()
             s.add(row)
             await s.commit()
-        outcome = decide_by_rules(rules, data.client_id, row.claims)
+        outcome = decide_by_rules(rules, data.client_id, row.claims, category)
+        if outcome == "approved" and not await approval_complete(rt, yw.child_id, [r.created_by for r in rules]):
+            outcome = None  # both guardians must approve: a standing rule of one is not enough
         if outcome is not None:
             author = next((r.created_by for r in rules if r.effect == "allow"), "")
             basis = "parental_responsibility"
@@ -555,5 +772,141 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
             raise NotFound("no such request")
         return _view(await _expire(rt, row), with_consent=True)
 
-    return [list_children, register_wallet, child_wallet_status, get_rules, put_rules, child_log, pending, events,
-            approve, deny, create_request, get_request]
+    # -- a child's credential under deferred issuance -------------------------------------------------
+
+    @post("/youth/credential-requests", operation_id="youthRequestCredential", tags=TAGS_YOUTH, status_code=201)
+    async def youth_request_credential(request: Request[Any, Any, Any], data: JSONBody[CredentialRequestIn],
+                                       dpop: DPoPHeader = None) -> CredentialRequestView:
+        """The child's wallet asks for a PID: the issuer offers it under deferred issuance (guardian approval)."""
+        inst, yw = await child(request, dpop)
+        if data.instance_id not in (None, inst.id):
+            raise AccessDenied("a child's wallet asks for itself")
+        row = await request_credential(rt, yw.child_id, inst.id, data.credential_configuration_id, "child")
+        return _cview(row, for_child=True)
+
+    async def own_credential_request(request: Request[Any, Any, Any], request_id: str, proof: str | None
+                                     ) -> YouthCredentialRequest:
+        inst, _ = await child(request, proof)
+        async with rt.db.session() as s:
+            row = await s.get(YouthCredentialRequest, request_id)
+        if row is None or row.instance_id != inst.id:
+            raise NotFound("no such credential request")
+        return row
+
+    @get("/youth/credential-requests/{request_id:str}", operation_id="youthGetCredentialRequest", tags=TAGS_YOUTH)
+    async def youth_get_credential_request(request: Request[Any, Any, Any], request_id: FromPath[str],
+                                           dpop: DPoPHeader = None) -> CredentialRequestView:
+        """The request with its credential offer (and tx_code) and its outcome."""
+        return _cview(await own_credential_request(request, request_id, dpop), for_child=True)
+
+    @post("/youth/credential-requests/{request_id:str}/transaction", operation_id="youthReportDeferredTransaction",
+          tags=TAGS_YOUTH, status_code=200)
+    async def youth_report_transaction(request: Request[Any, Any, Any], request_id: FromPath[str],
+                                       data: JSONBody[TransactionIn], dpop: DPoPHeader = None
+                                       ) -> CredentialRequestView:
+        """The wallet redeemed the offer and the issuer answered 202: the transaction now awaits a guardian."""
+        row = await own_credential_request(request, request_id, dpop)
+        async with rt.db.session() as s:
+            fresh = await s.get(YouthCredentialRequest, row.id, with_for_update=not rt.db.is_sqlite)
+            assert fresh is not None
+            if fresh.status != "offered":
+                raise Conflict(f"the credential request is already {fresh.status}")
+            fresh.transaction_id, fresh.status = data.transaction_id, "awaiting_approval"
+            s.add(fresh)
+            await s.commit()
+        return _cview(fresh, for_child=True)
+
+    @post("/guardian/children/{child_id:str}/credential-requests", operation_id="guardianRequestChildCredential",
+          tags=TAGS_GUARDIAN, status_code=201)
+    async def guardian_request_credential(request: Request[Any, Any, Any], child_id: FromPath[str],
+                                          data: JSONBody[CredentialRequestIn], dpop: DPoPHeader = None
+                                          ) -> CredentialRequestView:
+        """A guardian asks for a PID for the child's wallet (the child's wallet then redeems the offer)."""
+        me = await guardian(rt, request, dpop)
+        await basis_for(rt, me, child_id)
+        async with rt.db.session() as s:
+            wallets = (await s.exec(select(YouthWallet).where(YouthWallet.child_id == child_id))).all()
+        chosen = [w for w in wallets if data.instance_id in (None, w.instance_id)]
+        if not chosen:
+            raise NotFound("no such wallet of this child (register the child's wallet first)")
+        if len(chosen) > 1:
+            raise InvalidRequest("the child has several wallets: give instance_id")
+        row = await request_credential(rt, child_id, chosen[0].instance_id, data.credential_configuration_id,
+                                       f"guardian:{me}")
+        return _cview(row)
+
+    @get("/guardian/credential-requests", operation_id="guardianCredentialRequests", tags=TAGS_GUARDIAN)
+    async def guardian_credential_requests(request: Request[Any, Any, Any], dpop: DPoPHeader = None
+                                           ) -> list[CredentialRequestView]:
+        """Open credential requests of all my children (offered, or awaiting a guardian), oldest first."""
+        me = await guardian(rt, request, dpop)
+        kids = [k.person.person_id for k in await _register(rt).children_of(me)]
+        if not kids:
+            return []
+        async with rt.db.session() as s:
+            rows = (await s.exec(select(YouthCredentialRequest).where(
+                col(YouthCredentialRequest.child_id).in_(kids),
+                col(YouthCredentialRequest.status).in_(["offered", "awaiting_approval"]))
+                .order_by(col(YouthCredentialRequest.created_at)))).all()
+        return [_cview(r) for r in rows]
+
+    async def decide_credential_handler(request: Request[Any, Any, Any], request_id: str, proof: str | None,
+                                        approve: bool) -> CredentialRequestView:
+        me = await guardian(rt, request, proof)
+        async with rt.db.session() as s:
+            row = await s.get(YouthCredentialRequest, request_id)
+        if row is None:
+            raise NotFound("no such credential request")
+        await basis_for(rt, me, row.child_id)
+        return _cview(await decide_credential(rt, request_id, approve, me))
+
+    @post("/guardian/credential-requests/{request_id:str}/approve", operation_id="guardianApproveCredential",
+          tags=TAGS_GUARDIAN, status_code=200)
+    async def approve_credential(request: Request[Any, Any, Any], request_id: FromPath[str],
+                                 dpop: DPoPHeader = None) -> CredentialRequestView:
+        """Approve: once enough guardians have, the issuer's deferred transaction is approved."""
+        return await decide_credential_handler(request, request_id, dpop, True)
+
+    @post("/guardian/credential-requests/{request_id:str}/deny", operation_id="guardianDenyCredential",
+          tags=TAGS_GUARDIAN, status_code=200)
+    async def deny_credential(request: Request[Any, Any, Any], request_id: FromPath[str],
+                              dpop: DPoPHeader = None) -> CredentialRequestView:
+        """Deny: the request ends; the child's wallet stops waiting for the credential."""
+        return await decide_credential_handler(request, request_id, dpop, False)
+
+    # -- the relying-party category registry (administrator) ----------------------------------------
+
+    def require_admin(authorization: str | None) -> None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token or rt.admin_token is None or not secret_matches(token,
+                                                                                                    rt.admin_token):
+            raise InvalidToken("the admin API needs the admin bearer token",
+                               headers={"WWW-Authenticate": 'Bearer realm="lommebok-admin"'})
+
+    @put("/admin/youth/relying-parties", operation_id="adminPutRelyingPartyCategory", tags=TAGS_ADMIN,
+         status_code=200)
+    async def put_relying_party(data: JSONBody[RelyingPartyIn], authorization: AuthHeader = None) -> RelyingPartyIn:
+        """Set a relying party's category (keyed by its client id), which guardians' category rules target."""
+        require_admin(authorization)
+        async with rt.db.session() as s:
+            row = await s.get(YouthRelyingParty, data.client_id)
+            row = row or YouthRelyingParty(client_id=data.client_id, category=data.category,
+                                           updated_at=service.now_utc(rt))
+            row.category, row.name, row.updated_at = data.category, data.name, service.now_utc(rt)
+            s.add(row)
+            await s.commit()
+        return data
+
+    @get("/admin/youth/relying-parties", operation_id="adminListRelyingPartyCategories", tags=TAGS_ADMIN)
+    async def list_relying_parties(authorization: AuthHeader = None) -> list[RelyingPartyIn]:
+        """The registered relying parties and their categories."""
+        require_admin(authorization)
+        async with rt.db.session() as s:
+            rows = (await s.exec(select(YouthRelyingParty).order_by(col(YouthRelyingParty.client_id)))).all()
+        return [RelyingPartyIn(client_id=r.client_id, category=r.category, name=r.name) for r in rows]
+
+    return [put_relying_party, list_relying_parties, list_children, register_wallet, child_wallet_status, get_rules,
+            put_rules, child_log, pending, events,
+            approve, deny, create_request, get_request, youth_request_credential, youth_get_credential_request,
+            youth_report_transaction, guardian_request_credential, guardian_credential_requests, approve_credential,
+            deny_credential]

@@ -6,6 +6,11 @@ Layout (directory 0700; every file 0600, written atomically: temporary file, fsy
     <dir>/keys/<kid>.jwk     private JWKs (RFC 7517): the instance key and one key per credential
 
 A phone keeps these in its secure hardware and an encrypted database; the CLI wallet and the tests keep them here.
+
+Profiles (Norway's eID strategy: work identity kept apart from private identity): every credential record belongs to
+the ``private`` or the ``work`` profile (``record["profile"]``). Employee role credentials (:data:`WORK_TYPES`, by
+SD-JWT VC ``vct`` or mdoc docType) go to ``work``, everything else to ``private``; a record stored before profiles
+existed is classified by its type (:func:`profile_of`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,23 @@ from eidcore.errors import ConfigurationError, NotFound
 
 _KID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 VERSION = 1
+
+PRIVATE = "private"
+WORK = "work"
+PROFILES = (PRIVATE, WORK)
+WORK_TYPES = frozenset({"urn:no:digdir:eudi:employee:1", "no.digdir.eudi.employee.1"})
+"""Credential types (SD-JWT VC ``vct`` / mdoc docType) kept in the work profile: the employee role credential."""
+
+
+def profile_for_type(credential_type: Any) -> str:
+    """The profile a credential of ``credential_type`` (``vct`` or docType) belongs to."""
+    return WORK if credential_type in WORK_TYPES else PRIVATE
+
+
+def profile_of(record: dict[str, Any]) -> str:
+    """The profile of a stored credential record (its ``profile``, else by its ``type``)."""
+    value = record.get("profile")
+    return value if value in PROFILES else profile_for_type(record.get("type"))
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -99,8 +121,14 @@ class LocalStore:
 
     # -- credentials -------------------------------------------------------------------------------
 
-    def credentials(self) -> list[dict[str, Any]]:
-        return list(self.doc.get("credentials", []))
+    def credentials(self, profile: str | None = None) -> list[dict[str, Any]]:
+        """The held credential records, all or only those of ``profile`` (``private`` or ``work``)."""
+        records = list(self.doc.get("credentials", []))
+        if profile is None:
+            return records
+        if profile not in PROFILES:
+            raise NotFound(f"no wallet profile {profile[:20]!r}")
+        return [r for r in records if profile_of(r) == profile]
 
     def credential(self, ident: str) -> dict[str, Any]:
         for c in self.credentials():
@@ -110,6 +138,7 @@ class LocalStore:
 
     def add_credential(self, record: dict[str, Any]) -> dict[str, Any]:
         record = {"id": secrets.token_hex(6), **record}
+        record["profile"] = profile_of(record)
         self.doc.setdefault("credentials", []).append(record)
         self.save()
         return record

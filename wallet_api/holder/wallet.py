@@ -10,7 +10,9 @@
   :meth:`Wallet.poll_deferred` collects them at the issuer's ``interval``; after a PID arrives the instance is bound
   to its person by presenting that PID to the wallet provider;
 - :meth:`Wallet.inspect_request` / :meth:`Wallet.present`: an OpenID4VP request (verified request object; what is
-  asked and by whom), the user's decision, the response, and an entry in the transaction log (claim names only);
+  asked and by whom), the user's decision, the response, and an entry in the transaction log (claim names only).
+  A request for a work-profile credential (:func:`requested_profile`) is answered from the ``work`` profile only
+  (:mod:`wallet_api.holder.store`): private credentials are never mixed into it;
 - :meth:`Wallet.backup` / :meth:`Wallet.restore`: the store's credentials encrypted on the device (AES-256-GCM,
   key from the user's passphrase by scrypt, RFC 7914) and uploaded as an opaque blob.
 """
@@ -48,13 +50,41 @@ from eidcore.formats.sd_jwt.present import KeyBinding, SdJwtHolder
 from wallet_api.holder import vci, vp
 from wallet_api.holder.login import Login
 from wallet_api.holder.provider_client import Device, ProviderClient
-from wallet_api.holder.store import LocalStore
+from wallet_api.holder.store import WORK, LocalStore, profile_for_type
 
 PID_VCT = "urn:eudi:pid:1"
 #: OpenID4VCI 1.0 §9: the wait before a deferred poll when the issuer names no interval
 DEFAULT_INTERVAL = 5
 BACKUP_MEDIA_TYPE = "application/vnd.lommebok.backup+json"
 SCRYPT_N = 2**14
+
+
+def _query_types(query: Any) -> set[str]:
+    meta = query.get("meta") if isinstance(query, dict) else None
+    if not isinstance(meta, dict):
+        return set()
+    vcts = meta.get("vct_values")
+    out = {v for v in vcts if isinstance(v, str)} if isinstance(vcts, list) else set()
+    if isinstance(meta.get("doctype_value"), str):
+        out.add(meta["doctype_value"])
+    return out
+
+
+def requested_profile(claims: dict[str, Any]) -> str | None:
+    """``work`` when an OpenID4VP request object (its ``claims``) asks for a work-profile credential, else ``None``.
+
+    Work is asked for when a Credential Query (OpenID4VP 1.0 §6.1) names an employee role type (``store.WORK_TYPES``)
+    or carries the extension member ``"wallet_profile": "work"`` (the verifier's ``employee-role`` profile sets it;
+    §6: other wallets ignore unknown members). Such a request is answered from the work profile only.
+    """
+    dcql = claims.get("dcql_query")
+    queries = dcql.get("credentials") if isinstance(dcql, dict) else None
+    for q in queries if isinstance(queries, list) else []:
+        if not isinstance(q, dict):
+            continue
+        if q.get("wallet_profile") == WORK or any(profile_for_type(t) == WORK for t in _query_types(q)):
+            return WORK
+    return None
 
 
 @dataclass(frozen=True)
@@ -361,9 +391,10 @@ class Wallet:
 
     # -- presentation ------------------------------------------------------------------------------
 
-    def held(self) -> list[vp.Held]:
+    def held(self, profile: str | None = None) -> list[vp.Held]:
+        """The held credentials ready to present: all, or only those of ``profile`` (``private`` / ``work``)."""
         out: list[vp.Held] = []
-        for c in self.store.credentials():
+        for c in self.store.credentials(profile):
             key = self.store.key(c["key_id"])
             if c["format"] == "dc+sd-jwt":
                 out.append(vp.HeldSdJwtVc(c["credential"], key))
@@ -397,7 +428,8 @@ class Wallet:
             outcome = PresentationOutcome("declined", res.status_code, res.body, res.redirect_uri)
         else:
             try:
-                token = vp.build_vp_token(request, self.held(), clock=self.clock)
+                held = self.held(requested_profile(request.claims))
+                token = vp.build_vp_token(request, held, clock=self.clock)
             except AccessDenied:
                 await vp.send_error(self.http, request, "access_denied", "no matching credentials")
                 raise

@@ -5,6 +5,11 @@ verifier's youth policy, :mod:`verifier.youth`), a child's wallet sends ``POST /
 with the verifier's client id, the claim paths the other Credential Queries ask for, base64url(SHA-256(nonce))
 and its holder key; the guardian approves (or a standing rule does) and the answer carries the consent credential
 (``specs/credentials/guardian_consent``), presented next to the child's credentials with the same key.
+
+A child's PID comes only as a guardian authorises it: :meth:`YouthClient.request_credential` asks the wallet
+provider, which has the issuer offer it under deferred issuance; the wallet redeems the offer (OpenID4VCI 1.0
+§6.1, §8: 202 with ``transaction_id``), reports the transaction (:meth:`YouthClient.report_transaction`) and
+polls the deferred endpoint (§9) until a guardian approves, or stops when the request is denied.
 """
 
 from __future__ import annotations
@@ -80,6 +85,26 @@ class YouthClient:
         if relying_party_name is not None:
             body["relying_party_name"] = relying_party_name
         r = await self.provider.call("POST", "/youth/consent-requests", json=body)
+        out: dict[str, Any] = r.json()
+        return out
+
+    async def request_credential(self, configuration_id: str = "pid_vc_sd_jwt") -> dict[str, Any]:
+        """Ask for a credential under guardian approval; the answer carries the issuer's ``offer_uri``/``tx_code``."""
+        r = await self.provider.call("POST", "/youth/credential-requests",
+                                     json={"credential_configuration_id": configuration_id})
+        out: dict[str, Any] = r.json()
+        return out
+
+    async def credential_request(self, request_id: str) -> dict[str, Any]:
+        """The credential request's state (``offered``, ``awaiting_approval``, ``approved``, ``denied``)."""
+        r = await self.provider.call("GET", f"/youth/credential-requests/{request_id}")
+        out: dict[str, Any] = r.json()
+        return out
+
+    async def report_transaction(self, request_id: str, transaction_id: str) -> dict[str, Any]:
+        """Tell the wallet provider the issuer's deferred ``transaction_id`` (the guardian approves it)."""
+        r = await self.provider.call("POST", f"/youth/credential-requests/{request_id}/transaction",
+                                     json={"transaction_id": transaction_id})
         out: dict[str, Any] = r.json()
         return out
 

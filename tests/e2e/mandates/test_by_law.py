@@ -35,6 +35,7 @@ async def test_guardian_mandate_accepted_then_revoked_when_the_guardianship_ends
     tx = await env.result(created["transaction_id"])
     assert tx["status"] == "validated"
     assert tx["result"]["mandate"][0]["claims"]["principal"] == {"given_name": "Sigrid", "family_name": "Haugen"}
+    assert tx["result"]["mandate"][0]["claims"]["legal_basis"] == "guardianship"
 
     # the guardianship ends in the register; the job runs twice: the first revokes, the second changes nothing
     await pop.end_guardianship(g.id, on=env.rt.clock.now().date())

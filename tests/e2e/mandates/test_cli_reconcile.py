@@ -1,9 +1,11 @@
 """``lommebok issuer reconcile`` against ``lommebok serve --service issuer`` as a real process over HTTP: the
-first run records the seeded guardianship (terje for sigrid), the second changes nothing."""
+first run records the seeded mandates by law (terje's guardianship for sigrid, and every parental responsibility
+for a child under 18, e.g. kari and ola for emma and jonas), the second changes nothing."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -45,8 +47,9 @@ def test_reconcile_command_is_idempotent(tmp_path: Path) -> None:
             assert done.returncode == 0, done.stderr
             return done.stdout.strip()
 
-        assert run() == "mandates by law in force: 1, new: 1, ended: 0, credentials revoked: 0"
-        assert run() == "mandates by law in force: 1, new: 0, ended: 0, credentials revoked: 0"
+        first = re.fullmatch(r"mandates by law in force: (\d+), new: (\d+), ended: 0, credentials revoked: 0", run())
+        assert first is not None and first[1] == first[2] and int(first[1]) >= 5
+        assert run() == f"mandates by law in force: {first[1]}, new: 0, ended: 0, credentials revoked: 0"
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -41,7 +41,7 @@ async def test_daughter_acts_for_her_father_in_health_only_until_he_revokes(env:
     assert tx["status"] == "validated" and {"same_holder", "status"} <= set(tx["checks"])
     m = tx["result"]["mandate"][0]["claims"]
     assert m["principal"] == {"given_name": "Arne", "family_name": "Fjellheim"}
-    assert m["scope"]["service_areas"] == [HEALTH]
+    assert m["scope"]["service_areas"] == [HEALTH] and m["legal_basis"] == "granted"
 
     # tax: her mandate does not cover it, the wallet has nothing to show (OpenID4VP 1.0 §8.5)
     created = await env.ask(profile="mandate", params={"scope": TAX})

@@ -87,7 +87,8 @@ def test_mandate_profile_accepts_a_mandate_without_end_date_but_prefers_one() ->
     mandate_q = next(c for c in q.credentials if c.id == "mandate")
     claims: dict[str, Any] = {"principal": {"given_name": "Sigrid", "family_name": "Haugen"},
                               "agent": {"personal_administrative_number": "01010112345"},
-                              "scope": {"service_areas": ["nav:arbeid"]}, "valid_from": "2024-01-01T00:00:00Z"}
+                              "scope": {"service_areas": ["nav:arbeid"]}, "legal_basis": "guardianship",
+                              "valid_from": "2024-01-01T00:00:00Z"}
     assert evaluate_claim_sets(mandate_q, claims).option == 1
     assert evaluate_claim_sets(mandate_q, {**claims, "valid_until": "2099-01-01T00:00:00Z"}).option == 0
     assert evaluate_claim_sets(mandate_q, {**claims, "scope": {"service_areas": ["helse:x"]}}).option is None
