@@ -273,9 +273,18 @@ def handlers(rt: Runtime, options: IssuerOptions | None = None) -> Sequence[Cont
     @post("/admin/deferred/{transaction_id:str}/approve", operation_id="adminApproveDeferred", tags=TAGS_ADMIN,
           status_code=204)
     async def admin_approve(transaction_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
-        """Approve a deferred issuance; the wallet's next deferred poll gets the credential."""
+        """Approve a deferred issuance; the wallet's next deferred poll gets the credential.
+
+        An optional JSON body ``{"person": <identifier or person id>}`` makes the approval apply only if the
+        transaction is that person's.
+        """
         admin.check_admin(issuer, request)
-        if not await endpoint.approve_deferred(issuer, transaction_id[:200]):
+        person_id = None
+        if await request.body():
+            body = await admin.json_body(request)
+            if body.get("person") is not None:
+                person_id = (await admin.resolve_person(issuer, body["person"])).person_id
+        if not await endpoint.approve_deferred(issuer, transaction_id[:200], person_id=person_id):
             raise NotFound("no such deferred transaction")
 
     return [get_jwks, type_metadata, par, authorize, login, login_submit, idporten_callback, token, challenge,

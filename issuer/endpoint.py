@@ -466,10 +466,16 @@ async def credential(issuer: Issuer, request: Request[Any, Any, Any]) -> Respons
     return _answer(out, enc)
 
 
-async def approve_deferred(issuer: Issuer, transaction_id: str) -> bool:
-    """Mark a deferred issuance as approved (the officer's or guardian's decision, via the admin API)."""
+async def approve_deferred(issuer: Issuer, transaction_id: str, *, person_id: str | None = None) -> bool:
+    """Mark a deferred issuance as approved (the officer's or guardian's decision, via the admin API).
+
+    With ``person_id`` the transaction must be that person's (a guardian approves their child's issuance, not
+    whatever transaction id a wallet reported); otherwise it is treated as unknown.
+    """
     data = await issuer.get("deferred", transaction_id)
     if data is None:
+        return False
+    if person_id is not None and data.get("state", {}).get("person_id") != person_id:
         return False
     data["approved"] = True
     await issuer.put("deferred", transaction_id, data, issuer.options.deferred_ttl)

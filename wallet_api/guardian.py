@@ -512,7 +512,8 @@ async def decide_credential(rt: Runtime, request_id: str, approve: bool, guardia
             row.approvals, complete = await _add_approval(rt, row.child_id, row.approvals, guardian_id)
             if complete:
                 tid = quote(row.transaction_id, safe="")
-                status, _ = await _issuer_admin(rt, f"/admin/deferred/{tid}/approve")
+                # the issuer approves only if the reported transaction is this child's own issuance
+                status, _ = await _issuer_admin(rt, f"/admin/deferred/{tid}/approve", {"person": row.child_id})
                 if status == 404:
                     raise Conflict("the issuer has no such pending transaction (it may have expired)")
                 if status != 204:

@@ -75,7 +75,11 @@ async def test_deferred_issuance_and_notification(h: Any) -> None:
     async def approve_while_waiting(seconds: float) -> None:
         waits.append(seconds)
         if len(waits) == 2:  # the officer approves during the second wait
-            r = await h.stack.client.post(f"/issuer/admin/deferred/{resp.transaction_id}/approve", headers=h.admin)
+            url = f"/issuer/admin/deferred/{resp.transaction_id}/approve"
+            # an approval meant for another person's issuance does not apply to this transaction
+            r = await h.stack.client.post(url, headers=h.admin, json={"person": "ola"})
+            assert r.status_code == 404
+            r = await h.stack.client.post(url, headers=h.admin, json={"person": "kari"})
             assert r.status_code == 204
 
     done = await client.wait_for_deferred(tok, again, sleep=approve_while_waiting)
