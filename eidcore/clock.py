@@ -60,4 +60,25 @@ class FixedClock:
         self.at = self.at + timedelta(seconds=seconds)
 
 
+class OffsetClock:
+    """The wall clock plus an offset that only grows: tests and the in-process demo move time forward
+    (past a status list's ttl, an expiry) while everything else keeps real time."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        from datetime import timedelta
+
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def timestamp(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("an OffsetClock only moves forward")
+        self.offset += seconds
+
+
 SYSTEM_CLOCK: Clock = SystemClock()

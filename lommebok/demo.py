@@ -23,7 +23,6 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,26 +30,10 @@ import click
 import httpx
 from cryptography import x509
 
-from eidcore.clock import Clock
+from eidcore.clock import Clock, OffsetClock  # OffsetClock re-exported for the tests
 from eidcore.errors import LommebokError
 
 STATUS_TTL_MARGIN = 5
-
-
-@dataclass
-class OffsetClock:
-    """The wall clock plus an offset that only grows (the in-process demo and tests move time forward)."""
-
-    offset: float = 0.0
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.offset)
-
-    def timestamp(self) -> float:
-        return self.now().timestamp()
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
 
 
 @dataclass

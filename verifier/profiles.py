@@ -8,7 +8,9 @@
 - ``employee-role``: the employee role credential whose ``organisation.orgnr`` equals ``orgnr`` (validated with
   :func:`eidcore.identity.parse_orgnr`) and, when ``roles`` are given, whose ``roles`` contain one of them; its
   Credential Query carries the extension member ``"wallet_profile": "work"`` (:data:`WORK_PROFILE`: answer from the
-  wallet's work profile only; OpenID4VP 1.0 §6: a wallet ignores members it does not know);
+  wallet's work profile only; OpenID4VP 1.0 §6: a wallet ignores members it does not know). A relying party may
+  set the same member in a DCQL query it submits; the parsed query drops it, so the verifier validates it and puts
+  it back into the request object (:func:`wallet_profile_marks`, :func:`mark_wallet_profiles`);
 - ``mandate``: the agent's PID and a mandate whose ``scope.service_areas`` contains ``scope``; the two must belong
   to the same holder (same key or the agent's identity number equals the PID's). The mandate's ``legal_basis``
   (``granted``, ``guardianship``, ``parental_responsibility``) is asked for, so the result names it.
@@ -23,6 +25,7 @@ Per profile :class:`Profile` also says which cross-credential checks apply (``sa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,8 +76,40 @@ class Profile:
     """Array claims that must contain one of the profile's values (mdoc: ``employee.roles``, ``mandate.scope``)."""
 
 
-WORK_PROFILE = {"wallet_profile": "work"}
+WALLET_PROFILE = "wallet_profile"
+"""Name of the Lommebok extension member of a Credential Query (OpenID4VP 1.0 §6.1): the wallet profile to answer
+from. Its only value is ``work``."""
+WORK_PROFILE = {WALLET_PROFILE: "work"}
 """The Credential Query extension member asking the wallet to answer from its work profile only."""
+
+
+def wallet_profile_marks(raw: Any) -> dict[str, str]:
+    """The ``wallet_profile`` marks of a raw DCQL query (a profile's or one a relying party submitted), by Credential
+    Query id. Call it after :meth:`eidcore.dcql.DcqlQuery.parse` accepted ``raw`` (a JSON text or an object).
+
+    The DCQL model drops unknown members (OpenID4VP 1.0 §6); the verifier knows this one, so it validates it
+    (only ``"work"``; :class:`InvalidRequest` otherwise) and carries it into the request object
+    (:func:`mark_wallet_profiles`).
+    """
+    if isinstance(raw, str | bytes):
+        raw = json.loads(raw)
+    marks: dict[str, str] = {}
+    creds = raw.get("credentials") if isinstance(raw, Mapping) else None
+    for i, q in enumerate(creds if isinstance(creds, list | tuple) else ()):
+        if not isinstance(q, Mapping) or WALLET_PROFILE not in q:
+            continue
+        if q[WALLET_PROFILE] != WORK_PROFILE[WALLET_PROFILE]:
+            raise InvalidRequest(f"dcql_query.credentials[{i}].{WALLET_PROFILE}: must be \"work\"")
+        marks[str(q["id"])] = WORK_PROFILE[WALLET_PROFILE]
+    return marks
+
+
+def mark_wallet_profiles(query: dict[str, Any], marks: Mapping[str, str]) -> dict[str, Any]:
+    """``query`` (the wire form of a parsed DCQL query) with each marked Credential Query's ``wallet_profile``."""
+    if not marks:
+        return query
+    creds = [{**c, WALLET_PROFILE: marks[c["id"]]} if c.get("id") in marks else c for c in query["credentials"]]
+    return {**query, "credentials": creds}
 
 
 def _claims(*paths: list[Any], values: Mapping[int, list[Any]] | None = None) -> list[dict[str, Any]]:

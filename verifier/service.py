@@ -54,7 +54,7 @@ from eidcore.formats.mdoc import jwk_thumbprint_sha256, openid4vp_session_transc
 from eidcore.runtime import Runtime, dev_secret, pseudonym, secret_matches
 from verifier.config import load_verifier_config
 from verifier.models import VerRelyingParty, VerTransaction
-from verifier.profiles import PROFILES, Contains, build_profile
+from verifier.profiles import PROFILES, Contains, build_profile, mark_wallet_profiles, wallet_profile_marks
 from verifier.validation import CheckFailed, ResponseContext, TrustConfig, Validator
 from verifier.youth import YouthPolicy, has_consent_query, with_consent_query
 
@@ -259,6 +259,7 @@ class VerifierService:
                 raise InvalidRequest("this relying party may not use that profile")
             profile = build_profile(profile_name, params)
             query = DcqlQuery.parse(profile.dcql_query)
+            marks = wallet_profile_marks(profile.dcql_query)
             same_holder = profile.same_holder
             contains = profile.contains
             default_prefix = profile.default_client_id_prefix
@@ -266,6 +267,7 @@ class VerifierService:
             if CUSTOM_QUERY not in rp.allowed_profiles:
                 raise InvalidRequest("this relying party may not send its own DCQL queries")
             query = DcqlQuery.parse(body["dcql_query"])
+            marks = wallet_profile_marks(body["dcql_query"])
         else:
             raise InvalidRequest("profile or dcql_query is required")
         mode = body.get("response_mode", "direct_post.jwt")
@@ -293,7 +295,8 @@ class VerifierService:
         ttl = self.rt.settings.verifier.transaction_ttl
         tx = VerTransaction(
             id=tx_id, rp_id=rp.id, status="pending", profile=profile_name, profile_params=dict(params),
-            dcql_query=youth_query(query.to_json(), body), client_id=self.client_id(prefix, self.response_uri(tx_id)),
+            dcql_query=youth_query(mark_wallet_profiles(query.to_json(), marks), body),
+            client_id=self.client_id(prefix, self.response_uri(tx_id)),
             response_mode=mode, request_uri_method=method, nonce=secrets.token_urlsafe(32),
             state=secrets.token_urlsafe(32), enc_jwk=enc_jwk, redirect_uri_template=template,
             checks=[], created_at=now, expires_at=now + ttl,

@@ -153,6 +153,8 @@ class AdminBind(_Body):
     person: str = Field(max_length=64, description="National identity number or person id")
 
 
+WalletProfile = Literal["private", "work"]
+"""A wallet profile (``wallet_api.models.PROFILES``): work credentials are kept apart from private ones."""
 ClaimName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/#\[\]\-]+$")]
 
 
@@ -163,6 +165,7 @@ class TransactionIn(_Body):
                                                                                        max_length=20)
     claims: list[ClaimName] = Field(max_length=100, description="Claim names only (never values)")
     outcome: Literal["shared", "declined", "refused"] = "shared"
+    profile: WalletProfile = Field(default="private", description="The wallet profile whose credentials were shown")
     shared_at: datetime
 
 
@@ -174,6 +177,7 @@ class TransactionView(BaseModel):
     credential_types: list[str]
     claims: list[str]
     outcome: str
+    profile: str
     shared_at: datetime
     recorded_at: datetime
 
@@ -192,6 +196,7 @@ class BackupIn(_Body):
 class BackupView(BaseModel):
     ciphertext: str
     media_type: str
+    profile: str
     size: int
     version: int
     updated_at: datetime
@@ -248,6 +253,11 @@ def require_admin(rt: Runtime, authorization: str | None) -> None:
                            headers={"WWW-Authenticate": 'Bearer realm="lommebok-admin"'})
 
 
+def backup_view(row: WalBackup) -> BackupView:
+    return BackupView(ciphertext=row.ciphertext, media_type=row.media_type, profile=row.profile, size=row.size,
+                      version=row.version, updated_at=row.updated_at)
+
+
 def backup_owner(inst: WalInstance) -> str:
     return f"person:{inst.person_id}" if inst.person_id else f"instance:{inst.id}"
 
@@ -255,6 +265,10 @@ def backup_owner(inst: WalInstance) -> str:
 AuthHeader = Annotated[str | None, HeaderParameter(name="Authorization", required=False)]
 LimitParam = Annotated[int, QueryParameter(name="limit", ge=1, le=100)]
 CursorParam = Annotated[str | None, QueryParameter(name="cursor", required=False, max_length=200)]
+ProfileFilter = Annotated[WalletProfile | None, QueryParameter(
+    name="profile", required=False, description="Only entries of this wallet profile (default: all)")]
+BackupProfile = Annotated[WalletProfile, QueryParameter(
+    name="profile", required=False, description="The wallet profile whose backup this is (default private)")]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -426,7 +440,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
             row = WalTransaction(
                 instance_id=me.id, person_id=me.person_id, relying_party=data.relying_party,
                 relying_party_name=data.relying_party_name, credential_types=data.credential_types,
-                claims=data.claims, outcome=data.outcome, shared_at=data.shared_at, recorded_at=service.now_utc(rt),
+                claims=data.claims, outcome=data.outcome, profile=data.profile, shared_at=data.shared_at,
+                recorded_at=service.now_utc(rt),
             )
             async with rt.db.session() as s:
                 s.add(row)
@@ -441,8 +456,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
 
     @get("/transactions", operation_id="listTransactions", responses=SIGNED, tags=TAGS_LOG)
     async def list_transactions(request: Request[Any, Any, Any], dpop: DPoPHeader = None, limit: LimitParam = 20,
-                                cursor: CursorParam = None) -> TransactionPage:
-        """The person's transaction log across their devices, newest first."""
+                                cursor: CursorParam = None, profile: ProfileFilter = None) -> TransactionPage:
+        """The person's transaction log across their devices, newest first (``profile``: one wallet profile only)."""
         me = await caller(request, dpop)
         before = decode_cursor(cursor)
         q = select(WalTransaction)
@@ -450,6 +465,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
              else q.where(WalTransaction.instance_id == me.id))
         if before:
             q = q.where(col(WalTransaction.id) < before)
+        if profile is not None:
+            q = q.where(WalTransaction.profile == profile)
         async with rt.db.session() as s:
             rows = (await s.exec(q.order_by(col(WalTransaction.id).desc()).limit(limit + 1))).all()
         more = len(rows) > limit
@@ -462,10 +479,11 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
     async def put_backup(request: Request[Any, Any, Any], data: JSONBody[BackupIn], dpop: DPoPHeader = None,
                          if_match: Annotated[str | None, HeaderParameter(name="If-Match", required=False)] = None,
                          if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match",
-                                                                        required=False)] = None
-                         ) -> Response[BackupView]:
-        """Store the encrypted backup (opaque to the server). ``If-Match`` guards against overwriting a newer
-        backup from another device; ``If-None-Match: *`` creates only. The PUT itself is idempotent."""
+                                                                        required=False)] = None,
+                         profile: BackupProfile = "private") -> Response[BackupView]:
+        """Store the encrypted backup of one wallet profile (opaque to the server; ``private`` and ``work`` are kept
+        apart). ``If-Match`` guards against overwriting a newer backup from another device; ``If-None-Match: *``
+        creates only. The PUT itself is idempotent."""
         me = await caller(request, dpop)
         try:
             raw = b64u_decode(data.ciphertext, what="ciphertext")
@@ -476,41 +494,39 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         owner = backup_owner(me)
         want = parse_if_match(if_match)
         async with rt.db.session() as s:
-            row = await s.get(WalBackup, owner, with_for_update=not rt.db.is_sqlite)
+            row = await s.get(WalBackup, (owner, profile), with_for_update=not rt.db.is_sqlite)
             if if_none_match is not None and if_none_match.strip() == "*" and row is not None:
                 raise PreconditionFailed("a backup exists already")
             if want is not None and (row is None or row.version != want):
                 raise PreconditionFailed("the backup changed since it was read; fetch it again")
             now = service.now_utc(rt)
             if row is None:
-                row = WalBackup(owner=owner, ciphertext=data.ciphertext, media_type=data.media_type, version=1,
-                                size=len(raw), updated_at=now, updated_by=me.id)
+                row = WalBackup(owner=owner, profile=profile, ciphertext=data.ciphertext, media_type=data.media_type,
+                                version=1, size=len(raw), updated_at=now, updated_by=me.id)
             else:
                 row.ciphertext, row.media_type, row.size = data.ciphertext, data.media_type, len(raw)
                 row.version += 1
                 row.updated_at, row.updated_by = now, me.id
             s.add(row)
             await s.commit()
-        return Response(BackupView(ciphertext=row.ciphertext, media_type=row.media_type, size=row.size,
-                                   version=row.version, updated_at=row.updated_at), headers={"ETag": etag(row.version)})
+        return Response(backup_view(row), headers={"ETag": etag(row.version)})
 
     @get("/backup", operation_id="getBackup", responses=problems(400, 403, 404), tags=TAGS_BACKUP)
     async def get_backup(request: Request[Any, Any, Any], dpop: DPoPHeader = None,
                          if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match",
-                                                                        required=False)] = None
-                         ) -> Response[BackupView | None]:
-        """The latest encrypted backup of the caller's person (restore on a new device once it is bound)."""
+                                                                        required=False)] = None,
+                         profile: BackupProfile = "private") -> Response[BackupView | None]:
+        """The latest encrypted backup of the caller's person in one wallet profile (restore on a new device once it
+        is bound)."""
         me = await caller(request, dpop)
         async with rt.db.session() as s:
-            row = await s.get(WalBackup, backup_owner(me))
+            row = await s.get(WalBackup, (backup_owner(me), profile))
         if row is None:
             raise NotFound("no backup")
         tag = etag(row.version)
         if if_none_match is not None and tag in [t.strip() for t in if_none_match.split(",")]:
             return Response(None, status_code=304, headers={"ETag": tag})
-        return Response(BackupView(ciphertext=row.ciphertext, media_type=row.media_type, size=row.size,
-                                   version=row.version, updated_at=row.updated_at),
-                        headers={"ETag": tag, "Cache-Control": "private, no-cache"})
+        return Response(backup_view(row), headers={"ETag": tag, "Cache-Control": "private, no-cache"})
 
     # -- administration ----------------------------------------------------------------------------
 

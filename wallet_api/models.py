@@ -2,8 +2,12 @@
 
 - ``wal_instance``: one registered wallet app instance (its instance key, the platform attestation outcome, its
   lifecycle state, the person it belongs to once known, its index in the wallet-instance status list);
-- ``wal_transaction``: the user's transaction log (who was shown which claim *names*, when; never values);
-- ``wal_backup``: the latest encrypted backup of a person (an opaque blob; the server never holds its key).
+- ``wal_transaction``: the user's transaction log (who was shown which claim *names*, when; never values), each entry
+  in the wallet profile (``private`` or ``work``) whose credentials were shown;
+- ``wal_backup``: the latest encrypted backup of a person per wallet profile (an opaque blob; the server never holds
+  its key).
+
+Wallet profiles (Norway's eID strategy: work identity kept apart from private identity): :data:`PROFILES`.
 
 Plain types only (VARCHAR, INTEGER, BOOLEAN, TIMESTAMP, JSON, TEXT): runs on SQLite and PostgreSQL.
 """
@@ -16,7 +20,12 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["WalBackup", "WalInstance", "WalTransaction"]
+__all__ = ["PRIVATE", "PROFILES", "WORK", "WalBackup", "WalInstance", "WalTransaction"]
+
+PRIVATE = "private"
+WORK = "work"
+PROFILES = (PRIVATE, WORK)
+"""The wallet profiles: ``private`` (the default) and ``work`` (employee role credentials)."""
 
 
 class WalInstance(SQLModel, table=True):
@@ -54,16 +63,18 @@ class WalTransaction(SQLModel, table=True):
     credential_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     claims: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     outcome: str = Field(max_length=16)
+    profile: str = Field(default=PRIVATE, max_length=16, index=True)
     shared_at: datetime
     recorded_at: datetime
 
 
 class WalBackup(SQLModel, table=True):
-    """The latest encrypted backup of a person (or of an instance not yet bound to a person)."""
+    """The latest encrypted backup of a person (or of an instance not yet bound to a person) in one wallet profile."""
 
     __tablename__ = "wal_backup"
 
     owner: str = Field(primary_key=True, max_length=48)
+    profile: str = Field(default=PRIVATE, primary_key=True, max_length=16)
     ciphertext: str = Field(sa_column=Column(Text, nullable=False))
     media_type: str = Field(max_length=100)
     version: int = Field(default=1)

@@ -1,8 +1,9 @@
 """The whole stack in one process for end-to-end tests over HTTP.
 
 ``stack`` runs the three services (the all-in-one app) on SQLite + in-memory store, then on PostgreSQL +
-Redis. ``stack.client`` speaks HTTP to it in-process (base URL ``http://localhost:8000``), and the services'
-own outbound HTTP (status lists, the issuer's admin API) is routed to the same app.
+Redis, on an :class:`~eidcore.clock.OffsetClock` (``stack.runtime.clock.advance(s)`` moves time forward).
+``stack.client`` speaks HTTP to it in-process (base URL ``http://localhost:8000``), and the services' own
+outbound HTTP (status lists, the issuer's admin API) is routed to the same app.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from eidcore.clock import OffsetClock
 from eidcore.runtime import Runtime
 from eidcore.settings import Settings
 from lommebok.app import Dispatcher, create_root_app
@@ -35,7 +37,7 @@ class Stack:
 
 async def make_stack(tmp: Path, **overrides: object) -> tuple[Stack, Runtime]:
     settings = Settings(data_dir=tmp / "var", public_base_url=BASE, **overrides)  # type: ignore[arg-type]
-    rt = Runtime(settings)
+    rt = Runtime(settings, clock=OffsetClock())  # wall time that tests can move forward (ttls, expiries)
     app = create_root_app(settings, runtime=rt)
     rt.route_outbound(httpx.ASGITransport(app=app))
     await rt.start()

@@ -132,20 +132,24 @@ class ProviderClient:
         out: dict[str, Any] = (await self.call("POST", "/transactions", json=entry, idempotent=True)).json()
         return out
 
-    async def transactions(self, *, limit: int = 50) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = (await self.call("GET", "/transactions", params={"limit": limit})).json()["items"]
+    async def transactions(self, *, limit: int = 50, profile: str | None = None) -> list[dict[str, Any]]:
+        """The transaction log, newest first: all entries, or only those of ``profile`` (``private`` / ``work``)."""
+        params: dict[str, Any] = {"limit": limit, **({"profile": profile} if profile else {})}
+        items: list[dict[str, Any]] = (await self.call("GET", "/transactions", params=params)).json()["items"]
         return items
 
     async def put_backup(self, ciphertext: str, *, media_type: str = "application/octet-stream",
-                         if_match: str | None = None) -> dict[str, Any]:
+                         if_match: str | None = None, profile: str = "private") -> dict[str, Any]:
+        """Upload the encrypted backup of one wallet profile (``private`` / ``work``)."""
         headers = {"If-Match": if_match} if if_match else None
         out: dict[str, Any] = (await self.call("PUT", "/backup", json={"ciphertext": ciphertext,
                                                                        "media_type": media_type},
-                                               headers=headers)).json()
+                                               params={"profile": profile}, headers=headers)).json()
         return out
 
-    async def get_backup(self) -> dict[str, Any] | None:
-        resp = await self.call("GET", "/backup", expect=(404,))
+    async def get_backup(self, *, profile: str = "private") -> dict[str, Any] | None:
+        """The encrypted backup of one wallet profile, ``None`` when there is none."""
+        resp = await self.call("GET", "/backup", params={"profile": profile}, expect=(404,))
         if resp.status_code == 404:
             return None
         out: dict[str, Any] = resp.json()

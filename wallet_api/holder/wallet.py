@@ -11,10 +11,11 @@
   to its person by presenting that PID to the wallet provider;
 - :meth:`Wallet.inspect_request` / :meth:`Wallet.present`: an OpenID4VP request (verified request object; what is
   asked and by whom), the user's decision, the response, and an entry in the transaction log (claim names only).
-  A request for a work-profile credential (:func:`requested_profile`) is answered from the ``work`` profile only
-  (:mod:`wallet_api.holder.store`): private credentials are never mixed into it;
+  A request for a work-profile credential (:func:`requested_profile`) is answered from the ``work`` profile only,
+  any other from the ``private`` profile (:mod:`wallet_api.holder.store`): one answer never mixes the two, and the
+  log entry (local and at the provider) names the profile whose credentials were used;
 - :meth:`Wallet.backup` / :meth:`Wallet.restore`: the store's credentials encrypted on the device (AES-256-GCM,
-  key from the user's passphrase by scrypt, RFC 7914) and uploaded as an opaque blob.
+  key from the user's passphrase by scrypt, RFC 7914) and uploaded as opaque blobs, one per wallet profile.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from eidcore.formats.sd_jwt.present import KeyBinding, SdJwtHolder
 from wallet_api.holder import vci, vp
 from wallet_api.holder.login import Login
 from wallet_api.holder.provider_client import Device, ProviderClient
-from wallet_api.holder.store import WORK, LocalStore, profile_for_type
+from wallet_api.holder.store import PRIVATE, PROFILES, WORK, LocalStore, profile_for_type, profile_of
 
 PID_VCT = "urn:eudi:pid:1"
 #: OpenID4VCI 1.0 §9: the wait before a deferred poll when the issuer names no interval
@@ -423,12 +424,13 @@ class Wallet:
         """Answer the request: the matching presentations when the user consents, ``access_denied`` if not."""
         request = preview.request
         queries = preview.credentials
+        profile = requested_profile(request.claims) or PRIVATE
         if not consent:
             res = await vp.send_error(self.http, request, "access_denied", "the user declined")
             outcome = PresentationOutcome("declined", res.status_code, res.body, res.redirect_uri)
         else:
             try:
-                held = self.held(requested_profile(request.claims))
+                held = self.held(profile)
                 token = vp.build_vp_token(request, held, clock=self.clock)
             except AccessDenied:
                 await vp.send_error(self.http, request, "access_denied", "no matching credentials")
@@ -437,16 +439,17 @@ class Wallet:
             res = await vp.send_response(self.http, request, token)
             outcome = PresentationOutcome("shared" if res.status_code < 400 else "refused", res.status_code,
                                           res.body, res.redirect_uri)
-        await self._log(preview, queries, outcome.outcome)
+        await self._log(preview, queries, outcome.outcome, profile)
         return outcome
 
-    async def _log(self, preview: RequestPreview, queries: list[dict[str, Any]], outcome: str) -> None:
-        """Log what was shown (claim names of the answered queries, never values), here and at the provider."""
+    async def _log(self, preview: RequestPreview, queries: list[dict[str, Any]], outcome: str, profile: str) -> None:
+        """Log what was shown (claim names of the answered queries, never values) and from which wallet profile,
+        here and at the provider."""
         claims = sorted({c for q in queries for c in q["claims"] if c != "(all claims)"})
         types = sorted({t for q in queries for t in q["types"]})
         entry = {"relying_party": preview.verifier[:512], "relying_party_name": preview.verifier_name,
                  "credential_types": types[:20], "claims": claims[:100],
-                 "outcome": outcome, "shared_at": datetime.now(UTC).isoformat(timespec="seconds")}
+                 "outcome": outcome, "profile": profile, "shared_at": datetime.now(UTC).isoformat(timespec="seconds")}
         self.store.add_log(entry)
         try:
             await self.provider.record_transaction(entry)
@@ -455,17 +458,48 @@ class Wallet:
 
     # -- backup ------------------------------------------------------------------------------------
 
-    async def backup(self, passphrase: str) -> dict[str, Any]:
-        """Encrypt the credentials and their keys with the passphrase and upload the blob."""
-        blob = encrypt_backup(json.dumps(self.store.export()).encode(), passphrase)
-        return await self.provider.put_backup(blob, media_type=BACKUP_MEDIA_TYPE)
+    def export_profile(self, profile: str) -> dict[str, Any]:
+        """The store's export (credentials, their keys, the local log) restricted to one wallet profile."""
+        if profile not in PROFILES:
+            raise InvalidRequest(f"no wallet profile {profile[:20]!r}")
+        data = self.store.export()
+        creds = [c for c in data["credentials"] if profile_of(c) == profile]
+        return {"credentials": creds, "keys": {c["key_id"]: data["keys"][c["key_id"]] for c in creds},
+                "log": [e for e in data["log"] if e.get("profile", PRIVATE) == profile]}
 
-    async def restore(self, passphrase: str) -> int:
-        """Download and decrypt the backup; add its credentials to this store. Returns how many were added."""
-        got = await self.provider.get_backup()
-        if got is None:
-            raise InvalidRequest("there is no backup for this person")
-        return self.store.import_(json.loads(decrypt_backup(got["ciphertext"], passphrase)))
+    async def backup(self, passphrase: str, *, profile: str | None = None) -> dict[str, Any]:
+        """Encrypt the credentials and their keys with the passphrase and upload one blob per wallet profile.
+
+        ``profile`` given: that profile's backup only, and its view is returned. Otherwise the ``private`` profile
+        is always backed up and ``work`` when it holds credentials; the ``private`` view is returned, with every
+        uploaded view under ``profiles``.
+        """
+        targets = [profile] if profile is not None else [
+            p for p in PROFILES if p == PRIVATE or self.store.credentials(p)]
+        views: dict[str, dict[str, Any]] = {}
+        for p in targets:
+            blob = encrypt_backup(json.dumps(self.export_profile(p)).encode(), passphrase)
+            views[p] = await self.provider.put_backup(blob, media_type=BACKUP_MEDIA_TYPE, profile=p)
+        if profile is not None:
+            return views[profile]
+        return {**views[PRIVATE], "profiles": views}
+
+    async def restore(self, passphrase: str, *, profile: str | None = None) -> int:
+        """Download and decrypt the backup of ``profile`` (default: of every profile that has one); add the
+        credentials to this store. Returns how many were added; :class:`InvalidRequest` when there is no backup."""
+        added, found = 0, False
+        for p in [profile] if profile is not None else list(PROFILES):
+            got = await self.provider.get_backup(profile=p)
+            if got is None:
+                continue
+            found = True
+            data = json.loads(decrypt_backup(got["ciphertext"], passphrase))
+            # a profile's backup restores into that profile only: nothing of the other one slips in
+            data["credentials"] = [c for c in data.get("credentials") or [] if profile_of(c) == p]
+            added += self.store.import_(data)
+        if not found:
+            raise InvalidRequest("there is no backup for this person" + (f" in profile {profile}" if profile else ""))
+        return added
 
 
 def _kdf(passphrase: str, salt: bytes) -> bytes:

@@ -6,46 +6,19 @@ SQLite + memory, then PostgreSQL + Redis. :class:`Env` wraps the issuer's admin 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from eidcore import jose
 from eidcore.formats.sd_jwt import SdJwtHolder
 from eidcore.registers.sql import SqlOrganisationRegister
-from eidcore.runtime import Runtime
-from eidcore.settings import Settings
 from eidcore.status_list import verify_jwt
-from lommebok.app import create_root_app
-from lommebok.demo import OffsetClock
 from tests.e2e.conftest import BASE, Stack
 from wallet_api.holder import vp
 from wallet_api.holder.vci import VciClient, fetch_metadata, resolve_offer
 
 ISSUER = f"{BASE}/issuer"
-
-
-@pytest.fixture(params=["sqlite-memory", "postgres-redis"])
-async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stack]:
-    """The full stack (register seeded) on an :class:`OffsetClock`."""
-    overrides: dict[str, object] = {}
-    if request.param == "postgres-redis":
-        overrides = {"database_url": request.getfixturevalue("clean_postgres_url"),
-                     "redis_url": request.getfixturevalue("redis_url")}
-    settings = Settings(data_dir=tmp_path / "var", public_base_url=BASE, **overrides)  # type: ignore[arg-type]
-    rt = Runtime(settings, clock=OffsetClock())
-    app: Any = create_root_app(settings, runtime=rt)
-    rt.route_outbound(httpx.ASGITransport(app=app))
-    await rt.start()
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-    try:
-        yield Stack(settings, rt, app, client)
-    finally:
-        await client.aclose()
-        await rt.stop()
 
 
 class Env:
