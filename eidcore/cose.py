@@ -198,11 +198,11 @@ class CoseMac0:
 # --- structures (RFC 9052 §4.4 and §6.3), encoded by hand: this is the hot path ------------------------------
 
 
-def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
-    """``Sig_structure`` for COSE_Sign1 (RFC 9052 §4.4): ``["Signature1", protected, external_aad, payload]``."""
+def _to_be_authenticated(context: bytes, protected: bytes, payload: bytes, external_aad: bytes) -> bytes:
+    """``[context, protected, external_aad, payload]`` as CBOR; ``context`` is the array header and context text."""
     return b"".join(
         (
-            b"\x84\x6aSignature1",
+            context,
             cbor.bstr_header(len(protected)),
             protected,
             cbor.bstr_header(len(external_aad)),
@@ -211,21 +211,16 @@ def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -
             payload,
         )
     )
+
+
+def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
+    """``Sig_structure`` for COSE_Sign1 (RFC 9052 §4.4): ``["Signature1", protected, external_aad, payload]``."""
+    return _to_be_authenticated(b"\x84\x6aSignature1", protected, payload, external_aad)
 
 
 def mac_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
     """``MAC_structure`` for COSE_Mac0 (RFC 9052 §6.3): ``["MAC0", protected, external_aad, payload]``."""
-    return b"".join(
-        (
-            b"\x84\x64MAC0",
-            cbor.bstr_header(len(protected)),
-            protected,
-            cbor.bstr_header(len(external_aad)),
-            external_aad,
-            cbor.bstr_header(len(payload)),
-            payload,
-        )
-    )
+    return _to_be_authenticated(b"\x84\x64MAC0", protected, payload, external_aad)
 
 
 # --- headers ------------------------------------------------------------------------------------------------
