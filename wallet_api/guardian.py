@@ -7,7 +7,9 @@ A guardian signs each call with their own wallet instance (DPoP-style proof, as 
 instance must be bound to their person (by their PID or at a service desk).
 
 - ``GET /guardian/children``: my children and their wallets;
-- ``POST /guardian/children/{child}/wallets``: register a child's wallet instance (binds it to the child);
+- ``POST /youth/pairing-codes``: the child's wallet shows a one-time pairing code (proof of the child's device);
+- ``POST /guardian/children/{child}/wallets``: register a child's wallet instance with that code (binds it to the
+  child);
 - ``POST /guardian/children/{child}/wallets/{instance}/status``: suspend / reinstate / revoke the child's wallet;
 - ``GET|PUT /guardian/children/{child}/rules``: standing rules (relying party or ``*``, claim path or any,
   ``allow`` / ``ask`` / ``never``);
@@ -22,6 +24,13 @@ instance must be bound to their person (by their PID or at a service desk).
 With joint parental responsibility either guardian can act, unless the setting ``require_both_guardians`` is on:
 then a request is approved only when every person the register names as responsible *now* has approved (a
 denial by either ends it, and standing ``allow`` rules no longer approve on their own; ``never`` still denies).
+
+Registering a child's wallet needs proof from the child's device, not only its instance id (which is no secret:
+it shows in URLs, logs and the guardian's own views): the child's wallet asks for a pairing code
+(:func:`new_pairing_code`, signed by its instance key) and shows it; the guardian sends it with the instance id.
+The code is short-lived (:data:`PAIRING_TTL`), single use (consumed atomically with the key-value store's
+``consume``, so two guardians or two workers cannot both use it) and attempt-limited (:data:`PAIRING_MAX_ATTEMPTS`
+wrong codes end it), so it cannot be guessed; a wrong, expired, used or guessed-out code binds nothing.
 
 A child's PID: the child's wallet (or a guardian for it) asks with ``POST /youth/credential-requests`` (or
 ``POST /guardian/children/{child}/credential-requests``); wallet_api has the issuer create a pre-authorized offer
@@ -49,6 +58,9 @@ requests expire after :data:`REQUEST_TTL` seconds; denials and expiries stay in 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -81,13 +93,19 @@ from wallet_api import service
 from wallet_api.consent import issue_consent
 from wallet_api.models import WalInstance, WalTransaction
 
-__all__ = ["REQUEST_TTL", "YouthCredentialRequest", "YouthRelyingParty", "YouthRequest", "YouthRule", "YouthWallet",
-           "approval_complete", "decide_by_rules", "handlers"]
+__all__ = ["PAIRING_MAX_ATTEMPTS", "PAIRING_TTL", "REQUEST_TTL", "InvalidPairingCode", "YouthCredentialRequest",
+           "YouthRelyingParty", "YouthRequest", "YouthRule", "YouthWallet", "approval_complete", "bind_youth_wallet",
+           "check_pairing_code", "decide_by_rules", "handlers", "new_pairing_code"]
 
 log = logging.getLogger("lommebok.wallet.youth")
 
 REQUEST_TTL = 600
 """Seconds a consent request waits for a guardian before it expires."""
+PAIRING_TTL = 300
+"""Seconds a child's wallet pairing code is valid."""
+PAIRING_MAX_ATTEMPTS = 5
+"""Wrong pairing codes a child's wallet's current code survives (then the child's wallet shows a new one)."""
+PAIRING_DIGITS = 8
 TAGS_GUARDIAN = ["guardian control"]
 TAGS_YOUTH = ["youth wallet"]
 TAGS_ADMIN = ["administration"]
@@ -194,7 +212,16 @@ Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description=
 
 
 class WalletRef(_Body):
-    instance_id: str = Field(max_length=36, description="The child's wallet instance (registered, not bound yet)")
+    instance_id: str = Field(min_length=1, max_length=36,
+                             description="The child's wallet instance (registered, not bound yet)")
+    pairing_code: str = Field(min_length=1, max_length=32,
+                              description="The one-time code the child's wallet shows (POST /youth/pairing-codes)")
+
+
+class PairingCode(BaseModel):
+    instance_id: str = Field(description="This wallet instance (the guardian sends it with the code)")
+    pairing_code: str = Field(description="Show it to the guardian; single use")
+    expires_in: int
 
 
 class ChildWallet(BaseModel):
@@ -525,6 +552,86 @@ async def decide_credential(rt: Runtime, request_id: str, approve: bool, guardia
     return row
 
 
+class InvalidPairingCode(InvalidRequest):
+    """The pairing code is wrong, expired, used or guessed out (HTTP 400, ``invalid_pairing_code``)."""
+
+    code = "invalid_pairing_code"
+
+
+def _pairing_key(instance_id: str) -> str:
+    return f"wal:pair:{instance_id}"
+
+
+def _pairing_hash(instance_id: str, code: str) -> str:
+    return hashlib.sha256(f"{instance_id}:{code}".encode()).hexdigest()
+
+
+async def new_pairing_code(rt: Runtime, inst: WalInstance) -> str:
+    """A fresh pairing code for ``inst`` (the child's wallet, authenticated by its instance key); it replaces any
+    earlier code of the instance. The store keeps only its hash, its expiry on the runtime's clock, and a random
+    id that keys its attempt counter (so a new code gets a fresh attempt budget)."""
+    code = "".join(secrets.choice("0123456789") for _ in range(PAIRING_DIGITS))
+    value = {"h": _pairing_hash(inst.id, code), "id": secrets.token_urlsafe(12),
+             "exp": rt.clock.timestamp() + PAIRING_TTL}
+    await rt.store.put(_pairing_key(inst.id), json.dumps(value).encode(), PAIRING_TTL)
+    log.info("pairing code created for wallet instance %s", pseudonym(inst.id))
+    return code
+
+
+async def check_pairing_code(rt: Runtime, instance_id: str, code: str) -> None:
+    """Accept ``code`` for ``instance_id`` once: it must be the instance's current code, unexpired, unused, and
+    tried fewer than :data:`PAIRING_MAX_ATTEMPTS` times wrongly; it is consumed atomically (``consume``: at most
+    one caller, on any worker, gets it). Raises :class:`InvalidPairingCode` otherwise (the same answer for an
+    unknown instance, so the call tells nothing about which instance ids exist)."""
+    key = _pairing_key(instance_id)
+    raw = await rt.store.get(key)
+    stored = json.loads(raw) if raw else None
+    if not isinstance(stored, dict) or rt.clock.timestamp() >= float(stored.get("exp", 0)):
+        raise InvalidPairingCode("the pairing code is wrong, expired or already used: "
+                                 "ask the child's wallet for a new one")
+    tries = await rt.store.incr(f"wal:pair-attempts:{stored['id']}", PAIRING_TTL)
+    if tries > PAIRING_MAX_ATTEMPTS:
+        await rt.store.delete(key)
+        raise InvalidPairingCode("too many wrong pairing codes: ask the child's wallet for a new one")
+    if not hmac.compare_digest(_pairing_hash(instance_id, code), str(stored.get("h", ""))):
+        if tries >= PAIRING_MAX_ATTEMPTS:
+            await rt.store.delete(key)
+        log.info("wrong pairing code for wallet instance %s (%d)", pseudonym(instance_id), tries)
+        raise InvalidPairingCode("the pairing code is wrong, expired or already used: "
+                                 "ask the child's wallet for a new one")
+    if await rt.store.consume(key) != raw:  # used (or replaced) in the meantime: single use
+        raise InvalidPairingCode("the pairing code is wrong, expired or already used: "
+                                 "ask the child's wallet for a new one")
+
+
+async def bind_youth_wallet(rt: Runtime, instance_id: str, child_id: str, guardian_id: str) -> YouthWallet:
+    """Bind the instance to the child and put it under guardian control, in one transaction (both or neither)."""
+    async with rt.db.session() as s:
+        inst = await s.get(WalInstance, instance_id, with_for_update=not rt.db.is_sqlite)
+        if inst is None:
+            raise NotFound("no such wallet instance")
+        if inst.person_id is not None and inst.person_id != child_id:
+            raise Conflict("the wallet instance belongs to another person")
+        if inst.state != "active":
+            raise Conflict(f"the wallet instance is {inst.state}")
+        row = await s.get(YouthWallet, instance_id)
+        if row is not None and row.child_id != child_id:
+            raise Conflict("the wallet instance belongs to another person")
+        now = service.now_utc(rt)
+        if inst.person_id != child_id:
+            inst.person_id, inst.bound_by = child_id, "guardian"
+            inst.version += 1
+            inst.updated_at = now
+            s.add(inst)
+        if row is None:
+            row = YouthWallet(instance_id=instance_id, child_id=child_id, registered_by=guardian_id, created_at=now)
+            s.add(row)
+        await s.commit()
+        await s.refresh(row)
+    log.info("youth wallet %s registered by a guardian", pseudonym(instance_id))
+    return row
+
+
 # --------------------------------------------------------------------------------------------------
 # handlers
 # --------------------------------------------------------------------------------------------------
@@ -555,30 +662,29 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
                                  age=k.person.age(rt.clock), basis="parental_responsibility", wallets=wallets))
         return out
 
+    @post("/youth/pairing-codes", operation_id="youthCreatePairingCode", tags=TAGS_YOUTH, status_code=201)
+    async def create_pairing_code(request: Request[Any, Any, Any], dpop: DPoPHeader = None) -> PairingCode:
+        """A one-time pairing code for this wallet instance, to show the guardian who registers it as the child's
+        wallet (proof that the guardian holds the child's device; single use, :data:`PAIRING_TTL` seconds)."""
+        inst = await service.authenticate(rt, dpop, method=request.method, url=service.public_url(rt, request.scope))
+        code = await new_pairing_code(rt, inst)
+        return PairingCode(instance_id=inst.id, pairing_code=code, expires_in=PAIRING_TTL)
+
     @post("/guardian/children/{child_id:str}/wallets", operation_id="guardianRegisterChildWallet",
           tags=TAGS_GUARDIAN, status_code=201)
     async def register_wallet(request: Request[Any, Any, Any], child_id: FromPath[str], data: JSONBody[WalletRef],
                               dpop: DPoPHeader = None) -> ChildWallet:
-        """Register the child's wallet instance: it is bound to the child and put under guardian control."""
+        """Register the child's wallet instance: with the pairing code it shows (:func:`check_pairing_code`), it
+        is bound to the child and put under guardian control; without it nothing is bound."""
         me = await guardian(rt, request, dpop)
         child, _ = await child_person(me, child_id)
         if child.age(rt.clock) >= 18:
             raise Conflict("the person is of age: their wallet is not a youth wallet")
+        await check_pairing_code(rt, data.instance_id, data.pairing_code)
+        row = await bind_youth_wallet(rt, data.instance_id, child_id, me)
         async with rt.db.session() as s:
             inst = await s.get(WalInstance, data.instance_id)
-        if inst is None:
-            raise NotFound("no such wallet instance")
-        if inst.person_id is not None and inst.person_id != child_id:
-            raise Conflict("the wallet instance belongs to another person")
-        await service.bind(rt, inst.id, child_id, how="guardian")
-        now = service.now_utc(rt)
-        async with rt.db.session() as s:
-            row = await s.get(YouthWallet, inst.id)
-            if row is None:
-                row = YouthWallet(instance_id=inst.id, child_id=child_id, registered_by=me, created_at=now)
-                s.add(row)
-                await s.commit()
-        log.info("youth wallet %s registered by a guardian", pseudonym(inst.id))
+        assert inst is not None
         return ChildWallet(id=inst.id, state=inst.state, registered_by_me=row.registered_by == me,
                            created_at=row.created_at)
 
@@ -906,8 +1012,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
             rows = (await s.exec(select(YouthRelyingParty).order_by(col(YouthRelyingParty.client_id)))).all()
         return [RelyingPartyIn(client_id=r.client_id, category=r.category, name=r.name) for r in rows]
 
-    return [put_relying_party, list_relying_parties, list_children, register_wallet, child_wallet_status, get_rules,
-            put_rules, child_log, pending, events,
+    return [put_relying_party, list_relying_parties, list_children, create_pairing_code, register_wallet,
+            child_wallet_status, get_rules, put_rules, child_log, pending, events,
             approve, deny, create_request, get_request, youth_request_credential, youth_get_credential_request,
             youth_report_transaction, guardian_request_credential, guardian_credential_requests, approve_credential,
             deny_credential]

@@ -6,6 +6,10 @@ with the verifier's client id, the claim paths the other Credential Queries ask 
 and its holder key; the guardian approves (or a standing rule does) and the answer carries the consent credential
 (``specs/credentials/guardian_consent``), presented next to the child's credentials with the same key.
 
+A child's wallet comes under guardian control only with proof from the child's device: the child's wallet shows
+a one-time pairing code (:meth:`YouthClient.pairing_code`), which the guardian's wallet sends with the child's
+instance id (:func:`register_child_wallet`).
+
 A child's PID comes only as a guardian authorises it: :meth:`YouthClient.request_credential` asks the wallet
 provider, which has the issuer offer it under deferred issuance; the wallet redeems the offer (OpenID4VCI 1.0
 §6.1, §8: 202 with ``transaction_id``), reports the transaction (:meth:`YouthClient.report_transaction`) and
@@ -39,7 +43,8 @@ from wallet_api.holder.vp import (
     send_response,
 )
 
-__all__ = ["CONSENT_QUERY_ID", "YouthClient", "asks_for_consent", "claim_paths", "nonce_hash", "present_with_consent"]
+__all__ = ["CONSENT_QUERY_ID", "YouthClient", "asks_for_consent", "claim_paths", "nonce_hash", "present_with_consent",
+           "register_child_wallet"]
 
 CONSENT_QUERY_ID: Final = "guardian_consent"
 
@@ -88,6 +93,13 @@ class YouthClient:
         out: dict[str, Any] = r.json()
         return out
 
+    async def pairing_code(self) -> dict[str, Any]:
+        """A one-time pairing code for this (the child's) wallet instance: ``instance_id``, ``pairing_code`` and
+        ``expires_in``, what the app shows the guardian (as text or a QR code)."""
+        r = await self.provider.call("POST", "/youth/pairing-codes")
+        out: dict[str, Any] = r.json()
+        return out
+
     async def request_credential(self, configuration_id: str = "pid_vc_sd_jwt") -> dict[str, Any]:
         """Ask for a credential under guardian approval; the answer carries the issuer's ``offer_uri``/``tx_code``."""
         r = await self.provider.call("POST", "/youth/credential-requests",
@@ -121,6 +133,15 @@ class YouthClient:
         if not isinstance(consent, str):
             raise AccessDenied(f"the consent request is {view.get('status')}: no consent was issued")
         return HeldSdJwtVc(consent, holder_key)
+
+
+async def register_child_wallet(guardian: ProviderClient, child_id: str, pairing: dict[str, Any]) -> dict[str, Any]:
+    """The guardian's wallet registers the child's wallet with what the child's wallet shows (``instance_id`` and
+    ``pairing_code`` of :meth:`YouthClient.pairing_code`): it is bound to the child, under guardian control."""
+    r = await guardian.call("POST", f"/guardian/children/{child_id}/wallets",
+                            json={"instance_id": pairing["instance_id"], "pairing_code": pairing["pairing_code"]})
+    out: dict[str, Any] = r.json()
+    return out
 
 
 async def present_with_consent(http: httpx.AsyncClient, uri: str, held: Sequence[Held], youth: YouthClient,

@@ -17,7 +17,7 @@ from wallet_api.device_attestation import load_or_create_device_maker
 from wallet_api.holder import vp
 from wallet_api.holder.provider_client import ProviderClient
 from wallet_api.holder.vci import VciClient, fetch_metadata, resolve_offer
-from wallet_api.holder.youth import YouthClient
+from wallet_api.holder.youth import YouthClient, register_child_wallet
 
 AGE_VCT = "urn:no:digdir:eudi:age:1"
 
@@ -95,12 +95,12 @@ class Family:
         return vp.HeldSdJwtVc(resp.credentials[0], key)
 
     async def child(self, alias: str, guardian: ProviderClient) -> Child:
-        """The child's phone registered, then put under guardian control by ``guardian``; a youth credential."""
+        """The child's phone registered, then put under guardian control by ``guardian`` (with the pairing code the
+        phone shows); a youth credential."""
         wallet, view = await self.new_wallet()
         pid = await self.person_id(alias)
-        r = await guardian.call("POST", f"/guardian/children/{pid}/wallets", json={"instance_id": view["id"]},
-                                expect=(201,))
-        assert r.json()["id"] == view["id"]
+        out = await register_child_wallet(guardian, pid, await YouthClient(wallet).pairing_code())
+        assert out["id"] == view["id"]
         key = jose.generate_signing_key()
         return Child(alias, pid, wallet, view["id"], key, await self.issue_youth(alias, key))
 

@@ -15,7 +15,7 @@ from tests.e2e.conftest import Stack
 from tests.e2e.youth.family import Family
 from wallet_api.holder.provider_client import ProviderClient
 from wallet_api.holder.vci import CredentialResponse, TokenResponse, VciClient, fetch_metadata, resolve_offer
-from wallet_api.holder.youth import YouthClient
+from wallet_api.holder.youth import YouthClient, register_child_wallet
 
 PID_VCT = "urn:eudi:pid:1"
 
@@ -29,9 +29,9 @@ async def youth_wallet(family: Family, alias: str, guardian: ProviderClient) -> 
     """A child's wallet registered by ``guardian`` (no credentials yet)."""
     wallet, view = await family.new_wallet()
     pid = await family.person_id(alias)
-    await guardian.call("POST", f"/guardian/children/{pid}/wallets", json={"instance_id": view["id"]},
-                        expect=(201,))
-    return pid, YouthClient(wallet)
+    child = YouthClient(wallet)
+    assert (await register_child_wallet(guardian, pid, await child.pairing_code()))["id"] == view["id"]
+    return pid, child
 
 
 async def redeem(family: Family, view: dict[str, Any], key: jose.SigningKey

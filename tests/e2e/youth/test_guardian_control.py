@@ -19,7 +19,7 @@ from eidcore.errors import RemoteProblem
 from tests.e2e.conftest import Stack, make_stack
 from tests.e2e.youth.family import Child, Family, age_query
 from wallet_api.holder.vp import Held
-from wallet_api.holder.youth import present_with_consent
+from wallet_api.holder.youth import YouthClient, present_with_consent
 
 AGE13 = ["age_equal_or_over", "13"]
 
@@ -128,9 +128,10 @@ async def test_guardian_without_parental_responsibility_is_refused(family: Famil
     emma = await family.child("emma", kari)
     assert [c["given_name"] for c in (await erik.call("GET", "/guardian/children")).json()] == ["Maja"]
 
-    wallet, view = await family.new_wallet()
-    r = await erik.call("POST", f"/guardian/children/{emma.person_id}/wallets", json={"instance_id": view["id"]},
-                        expect=(403,))
+    wallet, _ = await family.new_wallet()
+    shown = await YouthClient(wallet).pairing_code()
+    r = await erik.call("POST", f"/guardian/children/{emma.person_id}/wallets", expect=(403,),
+                        json={"instance_id": shown["instance_id"], "pairing_code": shown["pairing_code"]})
     assert r.json()["type"] == "urn:lommebok:error:access_denied"
 
     req = await family.request(await family.ask())
