@@ -220,12 +220,21 @@ def etag(version: int) -> str:
     return f'"v{version}"'
 
 
+INT64_MAX = 2 ** 63 - 1
+"""The largest value a database integer (BIGINT, SQLite INTEGER) holds: cursors and versions stay within it."""
+INT32_MAX = 2 ** 31 - 1
+"""The largest ``wal_transaction.id`` (an INTEGER column on PostgreSQL): a transaction-log cursor stays within it."""
+
+
 def parse_if_match(value: str | None) -> int | None:
+    """The version an ``If-Match`` ETag names (RFC 9110 §13.1.1); 412 for anything this API did not return."""
     if value is None:
         return None
     v = value.strip()
-    if v.startswith('"v') and v.endswith('"') and v[2:-1].isdigit():
-        return int(v[2:-1])
+    digits = v[2:-1]
+    if (v.startswith('"v') and v.endswith('"') and 0 < len(digits) <= 19 and digits.isascii() and digits.isdigit()
+            and int(digits) <= INT64_MAX):
+        return int(digits)
     raise PreconditionFailed("If-Match must be an ETag this API returned")
 
 
@@ -233,13 +242,16 @@ def encode_cursor(value: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"o": value}).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int:
+def decode_cursor(cursor: str | None, *, maximum: int = INT64_MAX) -> int:
+    """The position an opaque ``cursor`` names: a non-negative integer within int64 (or the smaller ``maximum`` of
+    the column it is compared with), checked here at the edge so that no database sees an out-of-range value
+    (400 problem details ``invalid_request`` otherwise)."""
     if cursor is None:
         return 0
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         value = raw["o"]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
             raise ValueError
         return value
     except (ValueError, KeyError, TypeError, binascii.Error):
@@ -459,7 +471,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
                                 cursor: CursorParam = None, profile: ProfileFilter = None) -> TransactionPage:
         """The person's transaction log across their devices, newest first (``profile``: one wallet profile only)."""
         me = await caller(request, dpop)
-        before = decode_cursor(cursor)
+        before = decode_cursor(cursor, maximum=INT32_MAX)
         q = select(WalTransaction)
         q = (q.where(WalTransaction.person_id == me.person_id) if me.person_id
              else q.where(WalTransaction.instance_id == me.id))
