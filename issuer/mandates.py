@@ -19,8 +19,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar import Request, Response, post
+from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 from sqlmodel import Field, SQLModel, col, or_, select
 
@@ -137,11 +137,15 @@ def mandate_handlers(issuer: Issuer) -> list[ControllerRouterHandler]:
     """Admin routes (bearer admin token): list and revoke granted mandates, run the reconciliation job."""
     from issuer.reconcile import reconcile
 
-    @get("/admin/mandates", operation_id="adminListMandates", tags=["admin"])
-    async def list_route(request: Request[Any, Any, Any], principal: FromQuery[str | None] = None,
-                         agent: FromQuery[str | None] = None) -> Response[Any]:
-        """Granted mandates of a principal and/or an agent (identity number, alias or person id)."""
+    @post("/admin/mandates/query", operation_id="adminListMandates", tags=["admin"], status_code=200)
+    async def list_route(request: Request[Any, Any, Any]) -> Response[Any]:
+        """Granted mandates of a principal and/or an agent: JSON ``{"principal": ..., "agent": ...}`` (identity
+        number, alias or person id), in the body so that no identity number lands in a URL (access logs)."""
         check_admin(issuer, request)
+        body = await json_body(request)
+        if set(body) - {"principal", "agent"}:
+            raise InvalidRequest("the query takes principal and/or agent only")
+        principal, agent = body.get("principal"), body.get("agent")
         p = (await resolve_person(issuer, principal)).person_id if principal is not None else None
         a = (await resolve_person(issuer, agent)).person_id if agent is not None else None
         return Response({"mandates": await list_mandates(issuer, principal_id=p, agent_id=a)}, headers=NO_STORE)

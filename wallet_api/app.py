@@ -153,6 +153,10 @@ class AdminBind(_Body):
     person: str = Field(max_length=64, description="National identity number or person id")
 
 
+class PersonRef(_Body):
+    person: str = Field(min_length=1, max_length=64, description="National identity number or person id")
+
+
 WalletProfile = Literal["private", "work"]
 """A wallet profile (``wallet_api.models.PROFILES``): work credentials are kept apart from private ones."""
 ClaimName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/#\[\]\-]+$")]
@@ -563,12 +567,13 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         inst = await service.change_state(rt, instance_id, data.action, by="admin")
         return Response(view(inst), headers={"ETag": etag(inst.version)})
 
-    @get("/admin/persons/{person:str}/instances", operation_id="adminListPersonInstances",
-         responses=problems(400, 401, 404), tags=TAGS_ADMIN)
-    async def admin_list(person: FromPath[str], authorization: AuthHeader = None) -> InstancePage:
-        """A person's wallet instances (by national identity number or person id)."""
+    @post("/admin/persons/instances", operation_id="adminListPersonInstances",
+          responses=problems(400, 401, 404), tags=TAGS_ADMIN, status_code=200)
+    async def admin_list(data: JSONBody[PersonRef], authorization: AuthHeader = None) -> InstancePage:
+        """A person's wallet instances. The national identity number (or person id) travels in the JSON body, never
+        in the URL, which access logs and proxies keep."""
         require_admin(rt, authorization)
-        pid = await service.person_from_admin(rt, person)
+        pid = await service.person_from_admin(rt, data.person)
         async with rt.db.session() as s:
             rows = (await s.exec(select(WalInstance).where(WalInstance.person_id == pid)
                                  .order_by(col(WalInstance.created_at)).limit(100))).all()

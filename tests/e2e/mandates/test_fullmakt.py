@@ -51,7 +51,7 @@ async def test_daughter_acts_for_her_father_in_health_only_until_he_revokes(env:
     assert tx["status"] == "failed" and tx["failure"]["check"] == "wallet_error"
 
     # the father lists and revokes; the status list says so at once, the verifier sees it after its cache ttl
-    r = await env.client.get("/issuer/admin/mandates", params={"principal": father}, headers=env.admin)
+    r = await env.client.post("/issuer/admin/mandates/query", json={"principal": father}, headers=env.admin)
     assert r.status_code == 200
     assert [x["mandate_id"] for x in r.json()["mandates"]] == [mandate_id]
     r = await env.client.post(f"/issuer/admin/mandates/{mandate_id}/revoke", headers=env.admin,

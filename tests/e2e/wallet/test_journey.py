@@ -110,8 +110,8 @@ async def test_backup_and_restore_on_new_device(stack: Any, tmp_path: Path) -> N
     await new.register(device_maker(stack))
     with pytest.raises(InvalidRequest):  # not bound to Erik yet: no backup visible
         await new.restore("correct horse battery staple")
-    person = await stack.client.get("/wallet/admin/persons/" + (await _erik(stack)) + "/instances",
-                                    headers=admin(stack))
+    person = await stack.client.post("/wallet/admin/persons/instances", json={"person": await _erik(stack)},
+                                     headers=admin(stack))
     assert len(person.json()["items"]) == 1
     r = await stack.client.post(f"/wallet/admin/instances/{new.store.instance['id']}/person",  # type: ignore[index]
                                 json={"person": await _erik(stack)}, headers=admin(stack))
