@@ -268,7 +268,8 @@ def handlers(rt: Runtime, options: IssuerOptions | None = None) -> Sequence[Cont
     async def admin_mandate(request: Request[Any, Any, Any]) -> Response[Any]:
         """Record a granted mandate (principal -> agent, scope, validity)."""
         admin.check_admin(issuer, request)
-        return Response(await admin.create_mandate(issuer, await admin.json_body(request)), status_code=201)
+        return Response(await admin.create_mandate(issuer, await admin.json_body(request)), status_code=201,
+                        headers=oauth.NO_STORE)
 
     @post("/admin/deferred/{transaction_id:str}/approve", operation_id="adminApproveDeferred", tags=TAGS_ADMIN,
           status_code=204)

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Litestar, Request, Response, get, post, put
+from litestar import Litestar, Request, Response, Router, get, post, put
+from litestar.datastructures import MutableScopeHeaders
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler, Message, Receive, Scope, Send
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
@@ -278,6 +279,34 @@ def backup_owner(inst: WalInstance) -> str:
     return f"person:{inst.person_id}" if inst.person_id else f"instance:{inst.id}"
 
 
+CACHEABLE = "cacheable"
+"""Route-handler ``opt`` flag of the few wallet API answers without personal data that caches may keep."""
+
+
+def no_store(app: ASGIApp) -> ASGIApp:
+    """``Cache-Control: no-store`` and ``Pragma: no-cache`` on every wallet API answer, errors included (RFC 9111
+    §5.2.2.5; ``Pragma`` for HTTP/1.0 caches, RFC 9111 §5.4): the answers carry personal data (instances, the
+    transaction log, backups, guardian views, mandates, admin person lookups) that no shared or browser cache may
+    keep. A handler with ``opt={"cacheable": True}`` (the public wallet-instance status list) sets its own."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        if handler is not None and handler.opt.get(CACHEABLE):
+            await app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers["Cache-Control"] = "no-store"
+                headers["Pragma"] = "no-cache"
+            await send(message)
+
+        await app(scope, receive, send_no_store)
+
+    return middleware
+
+
 AuthHeader = Annotated[str | None, HeaderParameter(name="Authorization", required=False)]
 LimitParam = Annotated[int, QueryParameter(name="limit", ge=1, le=100)]
 CursorParam = Annotated[str | None, QueryParameter(name="cursor", required=False, max_length=200)]
@@ -356,7 +385,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         tag = etag(inst.version)
         if if_none_match is not None and tag in [t.strip() for t in if_none_match.split(",")]:
             return Response(None, status_code=304, headers={"ETag": tag})
-        return Response(view(inst), headers={"ETag": tag, "Cache-Control": "private, no-cache"})
+        return Response(view(inst), headers={"ETag": tag})
 
     @post("/instances/{instance_id:str}/status", operation_id="changeInstanceStatus",
           responses=problems(400, 403, 404, 409, 412), tags=TAGS_INSTANCES,
@@ -411,7 +440,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
                         headers={"Cache-Control": "no-store"})
 
     @get("/status/instances", operation_id="walletInstanceStatusList", tags=TAGS_ATTEST,
-         media_type="application/statuslist+jwt")
+         media_type="application/statuslist+jwt", opt={CACHEABLE: True})
     async def instance_status_list() -> Response[str]:
         """The wallet-instance status list (Token Status List, JWT form) the attestations refer to."""
         token = await service.status_list_token(rt)
@@ -542,7 +571,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         tag = etag(row.version)
         if if_none_match is not None and tag in [t.strip() for t in if_none_match.split(",")]:
             return Response(None, status_code=304, headers={"ETag": tag})
-        return Response(backup_view(row), headers={"ETag": tag, "Cache-Control": "private, no-cache"})
+        return Response(backup_view(row), headers={"ETag": tag})
 
     # -- administration ----------------------------------------------------------------------------
 
@@ -579,10 +608,12 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
                                  .order_by(col(WalInstance.created_at)).limit(100))).all()
         return InstancePage(items=[view(r) for r in rows], next_cursor=None)
 
-    return [create_challenge, register_instance, list_instances, get_instance, change_status,
-            issue_wallet_attestation, issue_key_attestation, instance_status_list, binding_nonce, bind_by_pid,
-            record_transaction, list_transactions, put_backup, get_backup, admin_bind, admin_status, admin_list,
-            *guardian.handlers(rt), *mandates.handlers(rt)]
+    # one router for every route of the wallet API, so that no answer with personal data can miss no-store
+    return [Router(path="/", middleware=[no_store], route_handlers=[
+        create_challenge, register_instance, list_instances, get_instance, change_status, issue_wallet_attestation,
+        issue_key_attestation, instance_status_list, binding_nonce, bind_by_pid, record_transaction,
+        list_transactions, put_backup, get_backup, admin_bind, admin_status, admin_list, *guardian.handlers(rt),
+        *mandates.handlers(rt)])]
 
 
 def well_known_handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
