@@ -370,6 +370,8 @@ class Grant:
     refresh: bool = False
     #: the refresh-token family (RFC 9700 §4.14.2): every token rotated from one authorization shares it
     family: str | None = None
+    #: this grant's identifier, kept across refresh; notification ids are bound to it (OpenID4VCI 1.0 §11)
+    grant_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -493,6 +495,8 @@ async def issue_tokens(issuer: Issuer, grant: Grant, proof: dpop.DPoPProof | Non
     """Make the access token (and, for the code flow, a refresh token) and the token response."""
     if grant.refresh and grant.family is None:
         grant.family = secrets.token_urlsafe(16)
+    if grant.grant_id is None:
+        grant.grant_id = secrets.token_urlsafe(16)
     identifiers: dict[str, str] | None = None
     if grant.details:
         identifiers = {f"{cid}.{secrets.token_hex(4)}": cid for cid in grant.configs}
