@@ -15,13 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from eidcore import jose
-from eidcore.errors import ConfigurationError, InvalidDPoPProof, InvalidGrant, InvalidRequest
+from eidcore.errors import ConfigurationError, InvalidClient, InvalidDPoPProof, InvalidGrant, InvalidRequest
 from eidcore.keys import cert_fingerprint
 from eidcore.oauth import client_attestation
 from eidcore.settings import IssuerSettings, OAuthClientRegistration, WalletProviderRegistration, load_settings
 from tests.e2e.conftest import make_stack
 from tests.e2e.issuer.conftest import ISSUER, REDIRECT, Helper
-from wallet_api.holder.vci import WalletAttestation
+from wallet_api.holder.vci import PRE_AUTH_GRANT, WalletAttestation
 
 PAR = "/issuer/par"
 EVIL = "https://evil.example/cb"
@@ -96,6 +96,22 @@ async def test_attestation_from_an_unregistered_wallet_provider_is_refused(h: He
     r = await h.stack.client.post(PAR, data=_form(REDIRECT),
                                   headers=_attested_headers(h, WalletAttestation(att, instance)))
     _assert_refused(r, 401, "invalid_client")
+
+
+async def test_token_endpoint_refuses_an_attestation_from_an_unregistered_wallet_provider(h: Helper) -> None:
+    """The same deny-by-default at the token endpoint (here the pre-authorized code grant): the offer's code is
+    not spent by the refused request."""
+    instance = jose.generate_signing_key()
+    att = client_attestation.make_attestation(h.rt.keys.verifier.signing_key(), client_id="lommebok-wallet",
+                                              instance_jwk=jose.public_jwk(instance.public_key), clock=h.rt.clock)
+    rogue = await h.client()
+    rogue.attestation = WalletAttestation(att, instance)
+    created = await h.offer("kari", ["pid_vc_sd_jwt"])
+    code = created["credential_offer"]["grants"][PRE_AUTH_GRANT]["pre-authorized_code"]
+    with pytest.raises(InvalidClient):
+        await rogue.token_pre_authorized(code, created["tx_code"])
+    honest = await h.client(attested=True)
+    assert (await honest.token_pre_authorized(code, created["tx_code"])).access_token
 
 
 async def test_attested_client_id_must_belong_to_its_wallet_provider(h: Helper) -> None:
