@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eidcore.errors import ConfigurationError
@@ -19,8 +19,109 @@ ServiceName = Literal["issuer", "verifier", "wallet"]
 SERVICES: tuple[ServiceName, ...] = ("issuer", "verifier", "wallet")
 
 
+#: loopback hosts whose registered redirect URIs match any port (RFC 8252 §7.3, OAuth 2.1 §8.4.2)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
+_FORBIDDEN_REDIRECT_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "blob", "about", "ftp", "ws", "wss"})
+
+
+def check_registered_redirect_uri(uri: str) -> str:
+    """A redirect URI fit for registration (RFC 9700 §2.1, §4.1.3; OAuth 2.1 §2.3; RFC 8252 §7).
+
+    Absolute, no fragment (RFC 6749 §3.1.2), no wildcard, no userinfo; ``https``, a private-use scheme of a native
+    app (reverse domain name, RFC 8252 §7.1) or ``http`` on a loopback IP literal (RFC 8252 §7.3, §8.3).
+    """
+    if not uri or len(uri) > 2048 or uri != uri.strip() or any(c in uri for c in "*\\ \t\r\n"):
+        raise ValueError(f"redirect URI {uri[:80]!r} is not an absolute URI without wildcards")
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if not scheme or scheme in _FORBIDDEN_REDIRECT_SCHEMES:
+        raise ValueError(f"redirect URI {uri[:80]!r} has no acceptable scheme")
+    if "#" in uri:
+        raise ValueError(f"redirect URI {uri[:80]!r} must not carry a fragment (RFC 6749 §3.1.2)")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise ValueError(f"redirect URI {uri[:80]!r} must not carry userinfo")
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError(f"redirect URI {uri[:80]!r} needs a host")
+        if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(f"redirect URI {uri[:80]!r}: plain http only on a loopback IP literal "
+                             "(http://127.0.0.1 or http://[::1], RFC 8252 §7.3); use https")
+    elif "." not in scheme:
+        raise ValueError(f"redirect URI {uri[:80]!r}: a private-use scheme must be a reverse domain name "
+                         "(RFC 8252 §7.1), e.g. no.example.wallet:/callback")
+    return uri
+
+
+class OAuthClientRegistration(BaseModel):
+    """An OAuth client registered at the issuer's authorization server (RFC 6749 §2; names from RFC 7591 §2).
+
+    ``redirect_uris`` are compared exactly (RFC 9700 §2.1), except that a loopback URI matches any port
+    (RFC 8252 §7.3). When the client authenticates with a wallet attestation, the redirect URIs of the wallet
+    provider that signed it apply instead (:class:`WalletProviderRegistration`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str = Field(min_length=1, max_length=200)
+    redirect_uris: tuple[str, ...] = Field(default=(), max_length=50)
+    #: the client must authenticate with a wallet attestation (attestation-based client authentication)
+    require_wallet_attestation: bool = False
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _check_uris(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_registered_redirect_uri(u) for u in v)
+
+
+class WalletProviderRegistration(BaseModel):
+    """A wallet provider whose wallet attestations the issuer accepts (OpenID4VCI 1.0 Appendix E), and the
+    redirect URIs of its wallet app (app-claimed https links or a private-use scheme, RFC 8252 §7).
+
+    The provider is recognised by the certificate that signed the attestation, after chain validation: its
+    SHA-256 fingerprint (``certificate_sha256``, hex, colons allowed) or a URI in its subjectAltName
+    (``certificate_uris``), never by anything the request claims. ``client_ids`` are the ``sub`` values its
+    attestations may carry.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    certificate_sha256: tuple[str, ...] = Field(default=(), max_length=20)
+    certificate_uris: tuple[str, ...] = Field(default=(), max_length=20)
+    client_ids: tuple[str, ...] = Field(min_length=1, max_length=20)
+    redirect_uris: tuple[str, ...] = Field(min_length=1, max_length=50)
+
+    @field_validator("certificate_sha256")
+    @classmethod
+    def _check_fingerprints(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for f in v:
+            hexed = f.replace(":", "").strip().lower()
+            if len(hexed) != 64 or any(c not in "0123456789abcdef" for c in hexed):
+                raise ValueError("certificate_sha256 entries are SHA-256 fingerprints (64 hex digits)")
+            out.append(hexed)
+        return tuple(out)
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _check_uris(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_registered_redirect_uri(u) for u in v)
+
+    @model_validator(mode="after")
+    def _check_identified(self) -> WalletProviderRegistration:
+        if not self.certificate_sha256 and not self.certificate_uris:
+            raise ValueError("a wallet provider needs certificate_sha256 or certificate_uris to be recognised by")
+        return self
+
+
 class IssuerSettings(BaseModel):
-    """Issuer (OpenID4VCI) settings."""
+    """Issuer (OpenID4VCI) settings.
+
+    ``clients`` and ``wallet_providers`` are the authorization server's registrations (deny by default), set as
+    JSON, e.g. ``LOMMEBOK_ISSUER__WALLET_PROVIDERS='[{"name": ..., "certificate_sha256": [...], "client_ids":
+    [...], "redirect_uris": [...]}]'``. Both unset: in dev the reference wallet is registered (loopback redirect
+    URIs, the runtime's own wallet provider); production refuses to start without a registration.
+    """
 
     require_wallet_attestation: bool = False
     tx_code_length: int = Field(default=6, ge=4, le=12)
@@ -28,6 +129,8 @@ class IssuerSettings(BaseModel):
     pre_authorized_code_ttl: int = Field(default=600, ge=30)
     c_nonce_ttl: int = Field(default=300, ge=30)
     batch_size: int = Field(default=10, ge=2, le=100)
+    clients: tuple[OAuthClientRegistration, ...] | None = None
+    wallet_providers: tuple[WalletProviderRegistration, ...] | None = None
 
 
 class VerifierSettings(BaseModel):

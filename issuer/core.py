@@ -28,6 +28,7 @@ from eidcore.identity import LevelOfAssurance
 from eidcore.registers.sql import SqlOrganisationRegister, SqlPopulationRegister
 from eidcore.runtime import Runtime
 from eidcore.storage import KeyValueStore
+from issuer.clients import ClientRegistry, check_registration
 from issuer.models import IssSecret
 from issuer.options import IssuerOptions
 
@@ -69,6 +70,7 @@ class Issuer:
 
     def __init__(self, rt: Runtime, options: IssuerOptions | None = None) -> None:
         self.rt = rt
+        check_registration(rt.settings)  # production: no start without a client registration
         self.options = options or IssuerOptions.from_env(environment=rt.settings.environment)
         self.types: CredentialTypes = load_credential_types()
         self.configurations: dict[str, Configuration] = {}
@@ -83,6 +85,7 @@ class Issuer:
         self._allocator: IndexAllocator | None = None
         self._records: RecordWriter | None = None
         self._aesgcm: tuple[bytes, AESGCM] | None = None
+        self._clients: tuple[object, ClientRegistry] | None = None
         #: per-worker caches of the modules (claims per grant, wallet status lists, prepared issuers)
         self.caches: dict[str, Any] = {}
 
@@ -94,6 +97,14 @@ class Issuer:
 
             self._records = RecordWriter(self.rt.db)
         return self._records
+
+    @property
+    def clients(self) -> ClientRegistry:
+        """The registered OAuth clients and wallet providers (:mod:`issuer.clients`); the dev default names this
+        runtime's own wallet provider, so it is built once the keys are loaded."""
+        if self._clients is None or self._clients[0] is not self.rt.keys:
+            self._clients = (self.rt.keys, ClientRegistry.from_settings(self.rt.settings, self.rt.keys))
+        return self._clients[1]
 
     @property
     def allocator(self) -> IndexAllocator:

@@ -10,6 +10,8 @@ are read from the register once per access grant and kept only in this worker's 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -59,6 +61,7 @@ PROOF_POLICY = jose.JwsPolicy(algorithms=frozenset({"ES256"}), typ=PROOF_TYP, ma
 KEY_ATTESTATION_POLICY = jose.JwsPolicy(algorithms=frozenset({"ES256"}), typ=KEY_ATTESTATION_TYP,
                                         max_bytes=32 * 1024)
 ENCS = frozenset({"A128GCM", "A256GCM"})
+_GRANT_TAG_LEN = 16
 EVENTS = frozenset({"credential_accepted", "credential_failure", "credential_deleted"})
 
 
@@ -394,7 +397,7 @@ async def _issue(issuer: Issuer, conf: Configuration, state: Mapping[str, Any], 
         await _record_subject_ref(issuer, batch_id, ref)
     creds = [{"credential": sign_credential(issuer, conf, claims, k, a)}
              for k, a in zip(holder_jwks, allocations, strict=True)]
-    notification_id = await issuer.seal("notification", batch_id.encode("ascii"))
+    notification_id = await issuer.seal("notification", batch_id.encode("ascii") + _grant_tag(state))
     log.info("issued %d x %s (batch %s, subject %s)", len(creds), conf.id, batch_id[:8],
              pseudonym(state["person_id"], salt="lommebok-issuer-subject"))
     return {"credentials": creds, "notification_id": notification_id}
@@ -506,9 +509,22 @@ async def deferred(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[
     return _answer(out, enc)
 
 
+def _grant_tag(state: Mapping[str, Any]) -> bytes:
+    """The grant a notification id belongs to, as sealed into it: a digest of the access token's ``grant_id``
+    (kept across refresh, :class:`issuer.oauth.Grant`), so the id names no grant and no person."""
+    grant_id = state.get("grant_id")
+    if not isinstance(grant_id, str) or not grant_id:
+        return b""
+    return hashlib.sha256(b"lommebok-notification-grant\0" + grant_id.encode("ascii")).digest()[:_GRANT_TAG_LEN]
+
+
 async def notification(issuer: Issuer, request: Request[Any, Any, Any]) -> None:
-    """§11: the notification endpoint (idempotent, 204)."""
-    await authorize_resource(issuer, request, "/notification")
+    """§11: the notification endpoint (idempotent, 204).
+
+    A notification id is accepted only with an access token of the grant it was issued under; another grant's
+    token gets ``invalid_notification_id`` (400), as does an id this issuer did not make or has forgotten.
+    """
+    _, state = await authorize_resource(issuer, request, "/notification")
     ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if ctype != "application/json":
         raise InvalidNotificationRequest("the body must be application/json")
@@ -526,7 +542,9 @@ async def notification(issuer: Issuer, request: Request[Any, Any, Any]) -> None:
     desc = body.get("event_description")
     if desc is not None and not isinstance(desc, str):
         raise InvalidNotificationRequest("event_description must be a string")
-    batch = await issuer.unseal("notification", nid, issuer.options.notification_ttl)
-    if batch is None:
+    sealed = await issuer.unseal("notification", nid, issuer.options.notification_ttl)
+    tag = _grant_tag(state)
+    if sealed is None or not tag or len(sealed) <= len(tag) or not hmac.compare_digest(sealed[-len(tag):], tag):
         raise InvalidNotificationId("unknown notification_id")
+    batch = sealed[:-len(tag)]
     log.info("notification %s for batch %s", event, batch[:8].decode("ascii", "replace"))

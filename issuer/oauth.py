@@ -1,6 +1,9 @@
 """The issuer's authorization server (OpenID4VCI 1.0 §5, §6 on OAuth 2.0, RFC 6749).
 
 - PAR (RFC 9126) is required: the authorization endpoint only takes a ``request_uri`` (single use);
+- clients are registered, deny by default (:mod:`issuer.clients`): a PAR's ``redirect_uri`` must equal one
+  registered for the client (RFC 9700 §2.1; a loopback URI with any port, RFC 8252 §7.3), or, with a wallet
+  attestation, one registered for the wallet provider that signed it;
 - PKCE ``S256`` (RFC 7636) is required; the authorization response carries ``iss`` (RFC 9207);
 - ``scope`` and ``authorization_details`` of type ``openid_credential`` (RFC 9396, OpenID4VCI 1.0 §5.1.1);
 - the token endpoint takes ``authorization_code``, the pre-authorized code (+ ``tx_code`` with an attempt limit
@@ -43,6 +46,7 @@ from eidcore.errors import (
 )
 from eidcore.identity import LevelOfAssurance
 from eidcore.oauth import client_attestation, dpop, pkce
+from eidcore.settings import WalletProviderRegistration
 from issuer.core import PRE_AUTH_GRANT, Issuer
 from issuer.login import Authenticated
 from issuer.wallet_status import check_wallet_status
@@ -59,7 +63,6 @@ __all__ = [
 
 NO_STORE = {"Cache-Control": "no-store"}
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
-_FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "blob", "about"})
 
 
 async def form_params(request: Request[Any, Any, Any], *, max_fields: int = 40) -> dict[str, str]:
@@ -96,10 +99,12 @@ def _param(params: dict[str, str], name: str, *, max_len: int = 2048) -> str:
 
 @dataclass(frozen=True)
 class ClientAuth:
-    """Who the client is: its client_id and, when it authenticated with a wallet attestation, the instance key."""
+    """Who the client is: its client_id and, when it authenticated with a wallet attestation, the instance key and
+    the registered wallet provider that signed the attestation."""
 
     client_id: str | None
     instance_jkt: str | None = None
+    wallet_provider: WalletProviderRegistration | None = None
 
 
 async def new_attestation_challenge(issuer: Issuer) -> str:
@@ -110,7 +115,11 @@ async def new_attestation_challenge(issuer: Issuer) -> str:
 
 async def authenticate_client(issuer: Issuer, request: Request[Any, Any, Any], client_id: str | None, *,
                               required: bool) -> ClientAuth:
-    """Attestation-based client authentication (draft §5.2 checks, PoP ``jti`` single use, challenge)."""
+    """Attestation-based client authentication (draft §5.2 checks, PoP ``jti`` single use, challenge).
+
+    The attestation's signer must be a registered wallet provider for the attested ``client_id``
+    (:meth:`issuer.clients.ClientRegistry.attested_provider`), checked before any single-use value is spent.
+    """
     att_values = request.headers.getall(client_attestation.ATTESTATION_HEADER, [])
     pop_values = request.headers.getall(client_attestation.POP_HEADER, [])
     if not att_values and not pop_values:
@@ -127,6 +136,7 @@ async def authenticate_client(issuer: Issuer, request: Request[Any, Any, Any], c
         audience=issuer.issuer_id, trust_anchors=issuer.rt.keys.trust_anchors, clock=issuer.rt.clock,
         client_id=client_id, max_pop_age=opts.proof_max_age, max_skew=opts.clock_skew,
     )
+    provider = issuer.clients.attested_provider(v.provider, v.client_id)
     if not await issuer.first_use("att-jti", f"{v.instance_jkt}:{v.pop_jti}", opts.proof_max_age + 2 * opts.clock_skew):
         raise client_attestation.InvalidClientAttestation("the attestation PoP was used before (jti replay)")
     if v.status is not None:
@@ -138,7 +148,7 @@ async def authenticate_client(issuer: Issuer, request: Request[Any, Any, Any], c
         fresh = await new_attestation_challenge(issuer)
         raise client_attestation.UseAttestationChallenge(
             "a fresh attestation challenge is required", headers={"OAuth-Client-Attestation-Challenge": fresh})
-    return ClientAuth(v.client_id, v.instance_jkt)
+    return ClientAuth(v.client_id, v.instance_jkt, provider)
 
 
 async def check_dpop(issuer: Issuer, request: Request[Any, Any, Any], *, htu: str,
@@ -240,25 +250,17 @@ def minimum_loa(issuer: Issuer, configs: list[str]) -> LevelOfAssurance:
     return max(levels) if levels else LevelOfAssurance.LOW
 
 
-def check_redirect_uri(uri: str) -> str:
-    parts = urlsplit(uri)
-    scheme = parts.scheme.lower()
-    if not scheme or scheme in _FORBIDDEN_SCHEMES or parts.fragment:
-        raise InvalidRequest("redirect_uri is not acceptable")
-    if scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-        raise InvalidRequest("redirect_uri must use https (http only for localhost)")
-    if scheme in ("http", "https") and not parts.hostname:
-        raise InvalidRequest("redirect_uri needs a host")
-    return uri
-
-
 # --------------------------------------------------------------------------------------------------
 # endpoints
 # --------------------------------------------------------------------------------------------------
 
 
 async def par(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any]:
-    """RFC 9126 §2: the pushed authorization request; answers 201 with a single-use ``request_uri``."""
+    """RFC 9126 §2: the pushed authorization request; answers 201 with a single-use ``request_uri``.
+
+    The client must be registered and the ``redirect_uri`` one registered for it (:mod:`issuer.clients`); a
+    refused request stores nothing and is never redirected (RFC 6749 §4.1.2.1).
+    """
     params = await form_params(request)
     if "request_uri" in params or "request" in params:
         raise InvalidRequest("request_uri and request are not allowed in a pushed authorization request")
@@ -268,7 +270,9 @@ async def par(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any]:
                                      required=issuer.rt.settings.issuer.require_wallet_attestation)
     if params.get("response_type") != "code":
         raise InvalidRequest("response_type must be code")
-    redirect_uri = check_redirect_uri(_param(params, "redirect_uri"))
+    # RFC 9700 §2.1: only a registered redirect URI, compared exactly; an attested instance gets its wallet
+    # provider's, never one of its own choosing
+    redirect_uri = issuer.clients.redirect_uri(client_id, _param(params, "redirect_uri"), auth.wallet_provider)
     challenge = pkce.check_challenge_request(params.get("code_challenge"), params.get("code_challenge_method"))
     configs, used_details = requested_configurations(issuer, params.get("scope"),
                                                      params.get("authorization_details"))
@@ -366,6 +370,8 @@ class Grant:
     refresh: bool = False
     #: the refresh-token family (RFC 9700 §4.14.2): every token rotated from one authorization shares it
     family: str | None = None
+    #: this grant's identifier, kept across refresh; notification ids are bound to it (OpenID4VCI 1.0 §11)
+    grant_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -489,6 +495,8 @@ async def issue_tokens(issuer: Issuer, grant: Grant, proof: dpop.DPoPProof | Non
     """Make the access token (and, for the code flow, a refresh token) and the token response."""
     if grant.refresh and grant.family is None:
         grant.family = secrets.token_urlsafe(16)
+    if grant.grant_id is None:
+        grant.grant_id = secrets.token_urlsafe(16)
     identifiers: dict[str, str] | None = None
     if grant.details:
         identifiers = {f"{cid}.{secrets.token_hex(4)}": cid for cid in grant.configs}

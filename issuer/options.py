@@ -1,17 +1,18 @@
 """Issuer options beyond :class:`eidcore.settings.IssuerSettings` (OpenID4VCI 1.0, RFC 9449, RFC 9126).
 
 ``eidcore/settings.py`` holds the operator-facing issuer settings (wallet attestation required, tx_code length
-and attempt limit, TTLs, batch size). The rest has safe defaults here; :meth:`IssuerOptions.from_env` reads the
-ID-porten client configuration (``LOMMEBOK_IDPORTEN_ISSUER``, ``LOMMEBOK_IDPORTEN_CLIENT_ID``,
-``LOMMEBOK_IDPORTEN_CLIENT_SECRET``), which turns the ID-porten identity provider on instead of the test login,
-and the Token Status List ``ttl`` (``LOMMEBOK_STATUS_LIST_TTL``, seconds; 300 by default, 30 in dev).
+and attempt limit, TTLs, batch size, the registered OAuth clients and wallet providers of :mod:`issuer.clients`).
+The rest has safe defaults here; :meth:`IssuerOptions.from_env` reads the ID-porten client configuration
+(``LOMMEBOK_IDPORTEN_ISSUER``, ``LOMMEBOK_IDPORTEN_CLIENT_ID``, ``LOMMEBOK_IDPORTEN_CLIENT_SECRET``), which turns
+the ID-porten identity provider on instead of the test login, and the Token Status List ``ttl``
+(``LOMMEBOK_STATUS_LIST_TTL``, seconds; 300 by default, 30 in dev).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from eidcore.errors import ConfigurationError
 
@@ -69,7 +70,6 @@ class IssuerOptions:
     #: credential types this issuer offers (guardian_consent is issued by wallet_api)
     types: tuple[str, ...] = ("pid", "employee_role", "youth", "mandate")
     idporten: IdPortenOptions | None = None
-    wallet_client_ids: frozenset[str] = field(default_factory=lambda: frozenset({"lommebok-wallet"}))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, environment: str = "production") -> IssuerOptions:

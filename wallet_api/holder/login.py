@@ -8,6 +8,10 @@ browser and receives the redirect back (RFC 6749 §4.1.2). :class:`Login` is tha
   wait for the browser's redirect (with a timeout);
 - :class:`TestLoginForm`: drives the issuer's development test login page over HTTP (tests, scripted demos): the
   same authorization endpoint and form a person would use, with the person and level of assurance chosen in code.
+
+The issuer accepts only registered redirect URIs (RFC 9700 §2.1): its dev default registers
+``http://127.0.0.1/callback`` and ``http://[::1]/callback`` for ``lommebok-wallet`` (a registered loopback URI
+matches any port, RFC 8252 §7.3), which is what both classes here send; another path needs its own registration.
 """
 
 from __future__ import annotations
@@ -65,7 +69,8 @@ class LoopbackLogin:
         self._result = asyncio.get_running_loop().create_future()
         self._server = await asyncio.start_server(self._handle, self.host, 0)
         port = self._server.sockets[0].getsockname()[1]
-        self.redirect_uri = f"http://{self.host}:{port}{self.path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.redirect_uri = f"http://{host}:{port}{self.path}"
         return self.redirect_uri
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

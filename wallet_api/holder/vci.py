@@ -257,6 +257,15 @@ def make_proof(key: jose.SigningKey, *, audience: str, nonce: str | None, clock:
     return jose.sign_jwt(claims, key, typ=PROOF_TYP, include_kid=False, include_jwk=True, header=header)
 
 
+def _same_redirect_target(location: str, redirect_uri: str) -> bool:
+    """True when ``location`` (the authorization response) is ``redirect_uri`` with response parameters added."""
+    got, want = urlsplit(location), urlsplit(redirect_uri)
+    try:
+        return (got.scheme, got.netloc, got.path) == (want.scheme, want.netloc, want.path) and not got.fragment
+    except ValueError:
+        return False
+
+
 class VciClient:
     """One wallet's conversation with one issuer."""
 
@@ -368,7 +377,13 @@ class VciClient:
         return AuthorizationRequest(url, request_uri, verifier, state, redirect_uri, cid)
 
     def authorization_code(self, redirect_location: str, auth: AuthorizationRequest) -> str:
-        """Check the authorization response (RFC 6749 §4.1.2, RFC 9207 ``iss``) and return the code."""
+        """Check the authorization response (RFC 6749 §4.1.2, RFC 9207 ``iss``) and return the code.
+
+        The response must arrive at the redirect URI this flow sent in its PAR (scheme, host, port and path): a
+        response sent anywhere else is refused.
+        """
+        if not _same_redirect_target(redirect_location, auth.redirect_uri):
+            raise errors.InvalidRequest("the authorization response did not come to this flow's redirect_uri")
         q = {k: v[0] for k, v in parse_qs(urlsplit(redirect_location).query).items()}
         if q.get("iss") != self.metadata.as_issuer:
             raise errors.InvalidRequest("the authorization response's iss is not the authorization server")

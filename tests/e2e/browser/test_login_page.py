@@ -21,7 +21,7 @@ from eidcore.keys import load_keyset
 from eidcore.oauth.client_attestation import make_attestation
 from wallet_api.holder.vci import VciClient, WalletAttestation, fetch_metadata
 
-REDIRECT = "http://127.0.0.1:9/wallet-callback"  # never served: the browser request is intercepted
+REDIRECT = "http://127.0.0.1:9/callback"  # never served: the browser request is intercepted
 
 
 def _chromium() -> str:

@@ -26,7 +26,7 @@ from wallet_api.holder.vci import (
 )
 
 ISSUER = "http://localhost:8000/issuer"
-REDIRECT = "https://wallet.example/cb"
+REDIRECT = "http://127.0.0.1/callback"  # registered for lommebok-wallet in dev (any port)
 
 
 @dataclass

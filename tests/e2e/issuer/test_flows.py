@@ -119,7 +119,7 @@ async def test_granted_mandate_from_the_admin_api_is_issued_to_the_agent(h: Any)
 async def test_authorization_code_flow_with_par_pkce_dpop_and_wallet_attestation(h: Any) -> None:
     client = await h.client(dpop=True, attested=True)
     details = [{"type": "openid_credential", "credential_configuration_id": "pid_mso_mdoc"}]
-    auth = await client.push_authorization(redirect_uri="https://wallet.example/cb", scope="pid_vc_sd_jwt",
+    auth = await client.push_authorization(redirect_uri="http://127.0.0.1/callback", scope="pid_vc_sd_jwt",
                                            authorization_details=details)
     location = await h.login(auth, "kari")
     code = client.authorization_code(location, auth)
@@ -146,7 +146,7 @@ async def test_authorization_code_flow_with_par_pkce_dpop_and_wallet_attestation
 
 async def test_level_of_assurance_limits_what_is_issued(h: Any) -> None:
     client = await h.client(dpop=True, attested=True)
-    auth = await client.push_authorization(redirect_uri="https://wallet.example/cb", scope="pid_vc_sd_jwt")
+    auth = await client.push_authorization(redirect_uri="http://127.0.0.1/callback", scope="pid_vc_sd_jwt")
     location = await h.login(auth, "kari", loa="substantial")
     try:
         client.authorization_code(location, auth)
@@ -173,7 +173,7 @@ async def test_offer_by_reference_and_authorization_code_offer_with_issuer_state
     offer = await resolve_offer(h.stack.client, created["offer_uri"])
     assert offer.issuer_state and offer.pre_authorized_code is None
     client = await h.client(dpop=True, attested=True)
-    auth = await client.push_authorization(redirect_uri="https://wallet.example/cb", scope="pid_vc_sd_jwt",
+    auth = await client.push_authorization(redirect_uri="http://127.0.0.1/callback", scope="pid_vc_sd_jwt",
                                            issuer_state=offer.issuer_state)
     # the offer was made for kari: someone else logging in is refused
     location = await h.login(auth, "ola")
@@ -182,7 +182,7 @@ async def test_offer_by_reference_and_authorization_code_offer_with_issuer_state
         raise AssertionError("expected access_denied")
     except AccessDenied:
         pass
-    auth = await client.push_authorization(redirect_uri="https://wallet.example/cb", scope="pid_vc_sd_jwt",
+    auth = await client.push_authorization(redirect_uri="http://127.0.0.1/callback", scope="pid_vc_sd_jwt",
                                            issuer_state=offer.issuer_state)
     tok = await client.token_authorization_code(client.authorization_code(await h.login(auth, "kari"), auth), auth)
     creds, _, _ = await h.credentials(client, tok, "pid_vc_sd_jwt")

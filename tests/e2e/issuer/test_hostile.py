@@ -111,7 +111,7 @@ async def test_hostile_token_par_and_other_requests(h: Any) -> None:
     created = await h.offer("kari", ["pid_vc_sd_jwt"])
     code = created["credential_offer"]["grants"][PRE_AUTH_GRANT]["pre-authorized_code"]
     pkce = {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
-    par = {"response_type": "code", "client_id": "w", "redirect_uri": "https://wallet.example/cb",
+    par = {"response_type": "code", "client_id": "lommebok-wallet", "redirect_uri": "http://127.0.0.1/callback",
            "scope": "pid_vc_sd_jwt", **pkce}
     form_cases: list[tuple[str, str, dict[str, str] | bytes, int, str]] = [
         ("unknown grant", "/issuer/token", {"grant_type": "password"}, 400, "unsupported_grant_type"),
@@ -133,6 +133,9 @@ async def test_hostile_token_par_and_other_requests(h: Any) -> None:
         ("request_uri in PAR", "/issuer/par", {**par, "request_uri": "urn:x"}, 400, "invalid_request"),
         ("javascript redirect", "/issuer/par", {**par, "redirect_uri": "javascript:alert(1)"}, 400,
          "invalid_request"),
+        ("unregistered redirect", "/issuer/par", {**par, "redirect_uri": "https://evil.example/cb"}, 400,
+         "invalid_request"),
+        ("unknown client", "/issuer/par", {**par, "client_id": "w"}, 401, "invalid_client"),
         ("bad attestation", "/issuer/par", par, 401, "invalid_client_attestation"),
     ]
     for name, path, data, status, error in form_cases:

@@ -114,7 +114,7 @@ async def idp_stack(tmp_path: Path) -> AsyncIterator[tuple[Any, FakeIdp]]:
 async def _start(client: httpx.AsyncClient, rt: Any) -> tuple[VciClient, Any, str]:
     meta = await fetch_metadata(client, "http://localhost:8000/issuer")
     vci = VciClient(client, meta, clock=rt.clock, dpop_key=jose.generate_signing_key())
-    auth = await vci.push_authorization(redirect_uri="https://wallet.example/cb", scope="pid_vc_sd_jwt",
+    auth = await vci.push_authorization(redirect_uri="http://127.0.0.1/callback", scope="pid_vc_sd_jwt",
                                         client_id="lommebok-wallet")
     r = await client.get(auth.authorize_url)
     assert r.status_code == 302 and r.headers["location"].startswith(f"{IDP}/authorize?")

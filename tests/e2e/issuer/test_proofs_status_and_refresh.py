@@ -73,7 +73,7 @@ async def test_kid_and_x5c_proof_keys_are_refused_clearly(h: Any) -> None:
 
 async def test_a_reused_refresh_token_revokes_the_whole_family(h: Any) -> None:
     client = await h.client(dpop=True, attested=True)
-    auth = await client.push_authorization(redirect_uri="https://wallet.example/cb", scope=CONFIG)
+    auth = await client.push_authorization(redirect_uri="http://127.0.0.1/callback", scope=CONFIG)
     tok = await client.token_authorization_code(client.authorization_code(await h.login(auth, "kari"), auth), auth)
     rotated = await client.refresh(tok)
     newest = await client.refresh(rotated)
@@ -111,7 +111,7 @@ async def test_wallet_attestation_status_is_checked_and_cached(h: Any) -> None:
     uri = "http://localhost:8000/wallet/status/test-instances"
     fetches: list[str] = []
     h.rt.route_outbound(_status_list_app(h, uri, {1: StatusValue.INVALID, 2: StatusValue.SUSPENDED}, fetches))
-    form = {"response_type": "code", "client_id": "lommebok-wallet", "redirect_uri": "https://wallet.example/cb",
+    form = {"response_type": "code", "client_id": "lommebok-wallet", "redirect_uri": "http://127.0.0.1/callback",
             "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
             "scope": CONFIG}
 

@@ -64,7 +64,7 @@ async def test_tx_code_attempt_limit_kills_the_code(h: Any) -> None:
 
 async def test_authorization_code_request_uri_and_refresh_token_are_single_use(h: Any) -> None:
     client = await h.client(dpop=True, attested=True)
-    auth = await client.push_authorization(redirect_uri="https://wallet.example/cb", scope="pid_vc_sd_jwt")
+    auth = await client.push_authorization(redirect_uri="http://127.0.0.1/callback", scope="pid_vc_sd_jwt")
     location = await h.login(auth, "kari")
     # the PAR request_uri was consumed by the first authorization request
     r = await h.stack.client.get(auth.authorize_url)
@@ -104,7 +104,7 @@ async def test_attestation_pop_jti_is_single_use(h: Any) -> None:
     att = h.attestation()
     pop = client_attestation.make_pop(att.instance_key, audience="http://localhost:8000/issuer", clock=h.rt.clock)
     headers = {client_attestation.ATTESTATION_HEADER: att.attestation, client_attestation.POP_HEADER: pop}
-    form = {"response_type": "code", "client_id": "lommebok-wallet", "redirect_uri": "https://wallet.example/cb",
+    form = {"response_type": "code", "client_id": "lommebok-wallet", "redirect_uri": "http://127.0.0.1/callback",
             "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
             "scope": "pid_vc_sd_jwt"}
     r = await h.stack.client.post("/issuer/par", data=form, headers=headers)
@@ -120,7 +120,7 @@ async def test_attestation_pop_jti_is_single_use(h: Any) -> None:
 async def test_attestation_challenge_is_single_use(h: Any) -> None:
     att = h.attestation()
     challenge = (await h.stack.client.post("/issuer/challenge")).json()["attestation_challenge"]
-    form = {"response_type": "code", "client_id": "lommebok-wallet", "redirect_uri": "https://wallet.example/cb",
+    form = {"response_type": "code", "client_id": "lommebok-wallet", "redirect_uri": "http://127.0.0.1/callback",
             "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
             "scope": "pid_vc_sd_jwt"}
     for expected in (201, 401):
@@ -133,7 +133,7 @@ async def test_attestation_challenge_is_single_use(h: Any) -> None:
 
 async def test_code_is_bound_to_the_dpop_key_used_at_par(h: Any) -> None:
     client = await h.client(dpop=True, attested=True)
-    auth = await client.push_authorization(redirect_uri="https://wallet.example/cb", scope="pid_vc_sd_jwt")
+    auth = await client.push_authorization(redirect_uri="http://127.0.0.1/callback", scope="pid_vc_sd_jwt")
     code = client.authorization_code(await h.login(auth, "kari"), auth)
     client.dpop_key = jose.generate_signing_key()  # another key at the token endpoint
     with pytest.raises(InvalidGrant):

@@ -53,7 +53,7 @@ async def test_required_attestation_challenge_and_key_attestation(tmp_path: Path
         with pytest.raises(InvalidProof):
             await h.credentials(c, tok, "youth_vc_sd_jwt")
         # the code flow works end to end under both demands
-        auth = await client.push_authorization(redirect_uri="https://wallet.example/cb", scope="pid_vc_sd_jwt")
+        auth = await client.push_authorization(redirect_uri="http://127.0.0.1/callback", scope="pid_vc_sd_jwt")
         tok = await client.token_authorization_code(client.authorization_code(await h.login(auth, "kari"), auth), auth)
         creds, _, _ = await h.credentials(client, tok, "pid_vc_sd_jwt", 2)
         assert len(creds) == 2

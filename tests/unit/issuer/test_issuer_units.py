@@ -6,9 +6,10 @@ import warnings
 
 import pytest
 
-from eidcore.settings import Settings, load_settings
+from eidcore.settings import Settings, check_registered_redirect_uri, load_settings
+from issuer.clients import redirect_uri_matches
 from issuer.metadata import pick_locale
-from issuer.oauth import check_redirect_uri, requested_configurations
+from issuer.oauth import requested_configurations
 from issuer.options import IdPortenOptions, IssuerOptions
 
 
@@ -47,17 +48,44 @@ def test_idporten_environment_does_not_break_settings(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.parametrize("uri", ["javascript:alert(1)", "data:text/html,x", "http://evil.example/cb",
-                                 "https://x.example/cb#frag", "https:///nohost", "no-scheme"])
-def test_redirect_uri_refusals(uri: str) -> None:
-    from eidcore.errors import InvalidRequest
+                                 "https://x.example/cb#frag", "https:///nohost", "no-scheme", "/relative",
+                                 "http://localhost:3000/cb", "https://*.example/cb", "https://u@x.example/cb",
+                                 "customscheme:/cb", " https://x.example/cb"])
+def test_registered_redirect_uri_refusals(uri: str) -> None:
+    with pytest.raises(ValueError):
+        check_registered_redirect_uri(uri)
 
-    with pytest.raises(InvalidRequest):
-        check_redirect_uri(uri)
+
+@pytest.mark.parametrize("uri", ["https://wallet.example/cb", "http://127.0.0.1/cb", "http://[::1]:8080/cb",
+                                 "no.lommebok.app:/cb"])
+def test_registered_redirect_uri_accepted(uri: str) -> None:
+    assert check_registered_redirect_uri(uri) == uri
 
 
-@pytest.mark.parametrize("uri", ["https://wallet.example/cb", "http://localhost:3000/cb", "no.lommebok.app:/cb"])
-def test_redirect_uri_accepted(uri: str) -> None:
-    assert check_redirect_uri(uri) == uri
+@pytest.mark.parametrize(("registered", "requested", "matches"), [
+    ("https://w.example/cb", "https://w.example/cb", True),
+    ("https://w.example/cb", "https://w.example/cb/", False),
+    ("https://w.example/cb", "https://W.example/cb", False),
+    ("https://w.example/cb", "https://w.example:443/cb", False),
+    ("https://w.example/cb", "https://w.example/cb?x=1", False),
+    ("https://w.example/cb", "https://w.example/cb#x", False),
+    ("no.w.app:/cb", "no.w.app:/cb", True),
+    ("http://127.0.0.1/callback", "http://127.0.0.1:1/callback", True),
+    ("http://127.0.0.1/callback", "http://127.0.0.1:65535/callback", True),
+    ("http://127.0.0.1/callback", "http://127.0.0.1:65536/callback", False),
+    ("http://127.0.0.1/callback", "http://127.0.0.1:80/callbackx", False),
+    ("http://127.0.0.1/callback", "http://127.0.0.1:80/callback?x", False),
+    ("http://127.0.0.1/callback", "http://127.0.0.1:80/callback#x", False),
+    ("http://127.0.0.1/callback", "http://[::1]:80/callback", False),
+    ("http://127.0.0.1/callback", "http://u@127.0.0.1:80/callback", False),
+    ("http://127.0.0.1/callback", "http://127.0.0.1.evil.example/callback", False),
+    ("http://127.0.0.1/callback", "https://127.0.0.1:80/callback", False),
+    ("http://[::1]/callback", "http://[::1]:5000/callback", True),
+    ("https://w.example/cb", "https://w.example:8443/cb", False),
+])
+def test_redirect_uri_matching(registered: str, requested: str, matches: bool) -> None:
+    """RFC 9700 §2.1 exact comparison; RFC 8252 §7.3 any port for a registered loopback URI."""
+    assert redirect_uri_matches(registered, requested) is matches
 
 
 def test_issuer_app_alone_registers_without_deprecation_warnings(tmp_path: object) -> None:
