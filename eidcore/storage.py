@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +37,32 @@ MODEL_MODULES: tuple[str, ...] = (
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) for the owner only: mode 0700 whatever the umask.
+
+    An existing directory is left as it is (it may be the operator's).
+    """
+    if path.is_dir():
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create an empty ``path`` with mode 0600 whatever the umask (before SQLite creates it 0644 & ~umask).
+
+    SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file, so they follow.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def import_models() -> type[SQLModel]:
     """Import every table module so ``SQLModel.metadata`` is complete; returns ``SQLModel``."""
     for name in MODEL_MODULES:
@@ -55,9 +82,10 @@ class Database:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                private_dir(Path(path).parent)
+                private_file(Path(path))
             kwargs["connect_args"] = {"timeout": 30}
         else:
             # No pre-ping: on asyncpg it costs three extra round trips per checkout (about 40 % of a short
