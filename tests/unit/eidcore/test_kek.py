@@ -136,23 +136,3 @@ def test_dev_kek_is_created_once_0600_in_a_0700_directory(tmp_path: Path, umask_
     path.chmod(0o644)
     with pytest.raises(ConfigurationError, match="chmod 600"):
         load_kek(settings)
-
-
-async def test_data_dir_and_sqlite_file_are_private_whatever_the_umask(tmp_path: Path, umask_000: None) -> None:
-    settings = Settings(data_dir=tmp_path / "var", seed_register=False)
-    rt = Runtime(settings)
-    try:
-        await rt.start()
-        async with rt.db.engine.begin() as conn:  # a write, so SQLite makes its -wal and -shm files
-            from sqlalchemy import text
-
-            await conn.execute(text("CREATE TABLE umask_probe (x INTEGER)"))
-    finally:
-        await rt.stop()
-    var = tmp_path / "var"
-    assert _mode(var) == 0o700
-    for f in var.iterdir():
-        if f.name.startswith("lommebok.db"):
-            assert _mode(f) == 0o600, f.name
-    assert _mode(var / "lommebok.db") == 0o600
-    assert _mode(settings.effective_keys_dir) == 0o700 and _mode(settings.effective_keys_dir / "kek") == 0o600
