@@ -314,10 +314,29 @@ def load_or_create_dev_kek(path: Path) -> bytes:
 
     source = "the dev key-encryption key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
-        _atomic_write(path, (encode_kek(secrets.token_bytes(KEK_LEN)) + "\n").encode(), 0o600)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(path.parent, 0o700)
+        _atomic_create(path, (encode_kek(secrets.token_bytes(KEK_LEN)) + "\n").encode(), 0o600)
     return read_kek_file(path, source=source)
+
+
+def _atomic_create(path: Path, data: bytes, mode: int) -> None:
+    """Write ``path`` completely (``mode`` whatever the umask) unless it exists: of two processes starting
+    at once, one creates it and both then read the same content (``link`` fails when the name exists)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def cert_fingerprint(cert: x509.Certificate) -> str:

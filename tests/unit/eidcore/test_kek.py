@@ -136,3 +136,14 @@ def test_dev_kek_is_created_once_0600_in_a_0700_directory(tmp_path: Path, umask_
     path.chmod(0o644)
     with pytest.raises(ConfigurationError, match="chmod 600"):
         load_kek(settings)
+
+
+def test_processes_starting_at_once_agree_on_one_dev_kek(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from eidcore.keys import load_or_create_dev_kek
+
+    path = tmp_path / "keys" / "kek"
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_or_create_dev_kek(path), range(16)))
+    assert len(keys) == 1 and [p.name for p in path.parent.iterdir()] == ["kek"]  # no temporary file left
