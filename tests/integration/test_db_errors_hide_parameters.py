@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import date
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -86,14 +87,15 @@ async def test_the_web_layer_logs_no_national_identity_number_from_a_database_er
     async def add() -> None:
         await _insert_orphan_identifier(db)
 
-    app = Litestar([add], exception_handlers=error_handlers("oauth"))  # type: ignore[arg-type]
+    app = Litestar([add], exception_handlers=error_handlers("oauth"))
     collect = _Collect()
     root = logging.getLogger()
     root.addHandler(collect)
     old_level = root.level
     root.setLevel(logging.DEBUG)  # even at DEBUG (aiosqlite logs every call with its arguments there)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cast(Any, app)),
+                                     base_url="http://test") as client:
             r = await client.post("/identifiers")
     finally:
         root.removeHandler(collect)
