@@ -41,10 +41,21 @@ class ConfigurationError(LommebokError):
 
 
 class StorageUnavailable(LommebokError):
-    """The database or the key-value store cannot be reached."""
+    """The database or the key-value store cannot be reached.
+
+    Answered as 503 with ``Retry-After`` (RFC 9110 §15.6.4, §10.2.3): the client should try again shortly,
+    whichever storage was lost (``details["headers"]``, which the web layer sends).
+    """
 
     code = "temporarily_unavailable"
     status = 503
+    #: seconds a client should wait before retrying
+    retry_after: ClassVar[int] = 1
+
+    def __init__(self, description: str = "", **details: Any) -> None:
+        headers = details.get("headers")
+        details["headers"] = {"Retry-After": str(self.retry_after), **(headers if isinstance(headers, dict) else {})}
+        super().__init__(description, **details)
 
 
 # --------------------------------------------------------------------------------------------------

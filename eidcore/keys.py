@@ -8,7 +8,8 @@ first start, under ``<data_dir>/keys/`` (directory 0700, private keys 0600, writ
   (keyUsage digitalSignature, EKU ``1.0.18013.5.1.2`` per ISO/IEC 18013-5 Annex B, SAN with the issuer URL);
 - ``verifier``: the verifier's access certificate (SAN dNSName = the public host, for ``x509_san_dns`` and
   ``x509_hash`` client identifiers, OpenID4VP 1.0 §5.9);
-- ``wallet_provider``: the wallet provider's signing certificate (wallet and key attestations).
+- ``wallet_provider``: the wallet provider's signing certificate (wallet and key attestations);
+- ``kek``: the dev key-encryption key that wraps the secrets kept in the database (:mod:`eidcore.kek`).
 
 In production nothing is generated: each role's private key and chain are read from the files named in the
 settings (``LOMMEBOK_KEYS__<ROLE>_KEY`` and ``..._CHAIN``), and the trust anchors from ``..._TRUST_ANCHORS``.
@@ -299,6 +300,43 @@ def load_or_create_dev_pki(directory: Path, public_base_url: str, *, clock: Cloc
         _atomic_write(chain_file, pem(*ident.chain), 0o644)
     _atomic_write(marker, pem(root), 0o644)  # written last: its presence means the set is complete
     return load_keyset(directory)
+
+
+def load_or_create_dev_kek(path: Path) -> bytes:
+    """The dev key-encryption key (:mod:`eidcore.kek`) at ``path``, created once (file 0600, directory 0700).
+
+    Written atomically like the dev private keys, whatever the umask; a file that group or others can read is
+    refused (as ``LOMMEBOK_KEK_FILE`` is in production).
+    """
+    import secrets
+
+    from eidcore.kek import KEK_LEN, encode_kek, read_kek_file
+
+    source = "the dev key-encryption key"
+    if not path.exists():
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(path.parent, 0o700)
+        _atomic_create(path, (encode_kek(secrets.token_bytes(KEK_LEN)) + "\n").encode(), 0o600)
+    return read_kek_file(path, source=source)
+
+
+def _atomic_create(path: Path, data: bytes, mode: int) -> None:
+    """Write ``path`` completely (``mode`` whatever the umask) unless it exists: of two processes starting
+    at once, one creates it and both then read the same content (``link`` fails when the name exists)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def cert_fingerprint(cert: x509.Certificate) -> str:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import httpx
 
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import ConfigurationError
+from eidcore.kek import KeyEncryptionKey, load_kek
 from eidcore.keys import KeySet, load_keyset, load_or_create_dev_pki
 from eidcore.settings import Settings
-from eidcore.storage import Database, KeyValueStore, open_store
+from eidcore.storage import Database, KeyValueStore, open_store, private_dir
 
 log = logging.getLogger("lommebok")
 
@@ -67,6 +69,10 @@ class Runtime:
     #: transport for outbound HTTP (status lists, the issuer's admin API, ...); tests route it in-process
     outbound_transport: httpx.AsyncBaseTransport | None = None
     http: httpx.AsyncClient = field(init=False)
+    #: wraps every secret kept in the database (eidcore.kek); loaded by start()
+    _kek: KeyEncryptionKey | None = field(default=None, init=False, repr=False)
+    #: checks the services register to run at the end of start() (e.g. that the stored secrets unwrap)
+    _start_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.effective_database_url)
@@ -80,6 +86,22 @@ class Runtime:
             headers={"User-Agent": "Lommebok/0.1"},
         )
 
+    @property
+    def kek(self) -> KeyEncryptionKey:
+        """The key-encryption key of the secrets stored in the database (loaded by :meth:`start`)."""
+        if self._kek is None:
+            raise ConfigurationError("the runtime has not loaded its key-encryption key yet: start it first")
+        return self._kek
+
+    def use_kek(self, kek: KeyEncryptionKey) -> None:
+        """Use ``kek`` instead of the one the settings name (a KMS client; tests)."""
+        self._kek = kek
+
+    def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook`` at the end of every :meth:`start` (one added after a start runs from the next one)."""
+        if hook not in self._start_hooks:
+            self._start_hooks.append(hook)
+
     def route_outbound(self, transport: httpx.AsyncBaseTransport) -> None:
         """Send every outbound request through ``transport`` (tests: an in-process ASGI app)."""
         self.outbound_transport = transport
@@ -90,7 +112,9 @@ class Runtime:
         if self.started:
             return
         s = self.settings
-        s.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(s.data_dir)
+        if self._kek is None:
+            self._kek = load_kek(s)
         await self.db.ping()
         await self.db.migrate()
         await self.store.ping()
@@ -110,6 +134,8 @@ class Runtime:
                 self.admin_token, self.admin_token_file = dev_secret(s.data_dir, "admin-token")
             if s.seed_register:
                 await self._seed()
+        for hook in self._start_hooks:
+            await hook()
         self.started = True
 
     async def _seed(self) -> None:

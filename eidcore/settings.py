@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eidcore.errors import ConfigurationError
@@ -159,6 +159,12 @@ class Settings(BaseSettings):
     require_both_guardians: bool = False
     seed_register: bool = True
     keys_dir: Path | None = None
+    #: key-encryption key of the secrets stored in the database (eidcore.kek): base64url of 32 random bytes,
+    #: or a file holding it (mode 0600); required in production, generated under keys_dir in development
+    kek: SecretStr | None = None
+    kek_file: Path | None = None
+    #: earlier KEKs (comma-separated) whose wrapped values still unwrap while rotating; rewrapped on read
+    kek_previous: SecretStr | None = None
     admin_token: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     issuer: IssuerSettings = IssuerSettings()

@@ -10,6 +10,9 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +39,32 @@ MODEL_MODULES: tuple[str, ...] = (
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) for the owner only: mode 0700 whatever the umask.
+
+    An existing directory is left as it is (it may be the operator's).
+    """
+    if path.is_dir():
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create an empty ``path`` with mode 0600 whatever the umask (before SQLite creates it 0644 & ~umask).
+
+    SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file, so they follow.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def import_models() -> type[SQLModel]:
     """Import every table module so ``SQLModel.metadata`` is complete; returns ``SQLModel``."""
     for name in MODEL_MODULES:
@@ -53,11 +82,14 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: a failed statement's error (and so every log line quoting it) carries no bound values,
+        # which are personal data (national identity numbers, names); the statement text itself is kept
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                private_dir(Path(path).parent)
+                private_file(Path(path))
             kwargs["connect_args"] = {"timeout": 30}
         else:
             # No pre-ping: on asyncpg it costs three extra round trips per checkout (about 40 % of a short
@@ -70,6 +102,9 @@ class Database:
             raise ConfigurationError(f"cannot use database URL: {exc}") from exc
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # aiosqlite logs every call with its arguments (the bound values) at DEBUG: never let it
+            logging.getLogger("aiosqlite").setLevel(logging.INFO)
+        event.listen(self.engine.sync_engine, "handle_error", _scrub_driver_error)
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +149,50 @@ class Database:
 def _run_upgrade(connection: Any, cfg: Any, command: Any) -> None:
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "heads")
+
+
+#: values a database or driver quotes in its error messages (PostgreSQL DETAIL ``Key (col)=(value)``,
+#: ``invalid input syntax for type integer: "value"``, asyncpg's ``invalid input for query argument $1: 'value'``)
+_QUOTED_VALUES = (
+    (re.compile(r"=\(.*?\)(?= already exists| is not present| is still referenced|\.|$)", re.S), "=(…)"),
+    (re.compile(r"(Failing row contains )\(.*\)", re.S), r"\1(…)"),
+    (re.compile(r"'[^']*'"), "'…'"),
+    (re.compile(r'((?:: |value |input |string |literal )")[^"]*"'), r'\1…"'),
+    (re.compile(r"\d{6,}"), "…"),
+)
+
+
+def redact_db_message(message: str) -> str:
+    """A driver or server error message without the values it quotes (identifiers and codes are kept)."""
+    for pattern, repl in _QUOTED_VALUES:
+        message = pattern.sub(repl, message)
+    return message
+
+
+def _scrub_driver_error(context: Any) -> None:
+    """SQLAlchemy ``handle_error``: take personal data out of the driver's exceptions before anyone logs them.
+
+    ``hide_parameters`` keeps the bound values out of SQLAlchemy's own text, but the driver's messages quote
+    them too (PostgreSQL's ``DETAIL``, a bad cast, asyncpg's argument errors), in the exception and in the
+    chained exceptions a traceback prints. Their type, SQLSTATE and constraint name stay, so callers still
+    tell a unique violation from a lost connection.
+    """
+    seen: set[int] = set()
+    wrapper: BaseException | None = context.sqlalchemy_exception  # its message was built from the driver's
+    if wrapper is not None and wrapper.args and isinstance(wrapper.args[0], str):
+        wrapper.args = (redact_db_message(wrapper.args[0]), *wrapper.args[1:])
+    exc: BaseException | None = context.original_exception
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if exc.args and isinstance(exc.args[0], str):
+            exc.args = (redact_db_message(exc.args[0]), *exc.args[1:])
+        for attr in ("detail", "hint"):  # asyncpg's PostgresMessage prints them after the message
+            if isinstance(getattr(exc, attr, None), str):
+                try:
+                    setattr(exc, attr, None)
+                except AttributeError:  # pragma: no cover - a read-only attribute of another driver
+                    pass
+        exc = exc.__cause__ or exc.__context__
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,11 +21,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from eidcore import jose
 from eidcore.credential_types import CredentialType, CredentialTypes, load_credential_types
 from eidcore.errors import ConfigurationError, InvalidRequest, ParsingError
 from eidcore.identity import LevelOfAssurance
+from eidcore.kek import UnwrapError, is_wrapped, needs_rewrap
 from eidcore.registers.sql import SqlOrganisationRegister, SqlPopulationRegister
 from eidcore.runtime import Runtime
 from eidcore.storage import KeyValueStore
@@ -36,11 +39,18 @@ if TYPE_CHECKING:
     from issuer.records import RecordWriter
     from issuer.status import IndexAllocator
 
-__all__ = ["Configuration", "Issuer", "issuer_for", "token_hash"]
+__all__ = ["Configuration", "Issuer", "issuer_for", "secret_aad", "token_hash"]
+
+log = logging.getLogger("lommebok.issuer")
 
 Format = Literal["dc+sd-jwt", "mso_mdoc"]
 FORMAT_SUFFIX: dict[str, Format] = {"_vc_sd_jwt": "dc+sd-jwt", "_mso_mdoc": "mso_mdoc"}
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+
+def secret_aad(name: str) -> bytes:
+    """The associated data an ``iss_secret`` row is wrapped with: the table and the row's name."""
+    return b"iss_secret:" + name.encode()
 
 
 def token_hash(value: str) -> str:
@@ -88,6 +98,7 @@ class Issuer:
         self._clients: tuple[object, ClientRegistry] | None = None
         #: per-worker caches of the modules (claims per grant, wallet status lists, prepared issuers)
         self.caches: dict[str, Any] = {}
+        rt.on_start(self.check_secrets)
 
     @property
     def records(self) -> RecordWriter:
@@ -183,15 +194,21 @@ class Issuer:
     # -- generated secrets --------------------------------------------------------------------------
 
     async def secret(self, name: str, make: Any = None) -> bytes:
-        """A per-deployment secret created once and shared by every worker through the database."""
+        """A per-deployment secret created once and shared by every worker through the database.
+
+        The row holds it wrapped under the runtime's key-encryption key (:mod:`eidcore.kek`) with the row's name
+        as associated data: reading ``iss_secret`` gives no key material, and a value moved to another name does
+        not unwrap. A legacy plaintext row (written before secrets were wrapped) is wrapped on first read.
+        """
         cached = self._secrets.get(name)
         if cached is not None:
             return cached
+        kek = self.rt.kek
         async with self.rt.db.session() as s:
             row = await s.get(IssSecret, name)
             if row is None:
                 value = make() if make is not None else secrets.token_bytes(32)
-                s.add(IssSecret(name=name, value=value, created_at=self.now()))
+                s.add(IssSecret(name=name, value=await kek.wrap(value, aad=secret_aad(name)), created_at=self.now()))
                 try:
                     await s.commit()
                 except IntegrityError:
@@ -199,11 +216,40 @@ class Issuer:
                     row = await s.get(IssSecret, name)
                     if row is None:  # pragma: no cover - the other writer's row must be there
                         raise ConfigurationError(f"cannot create the issuer secret {name}") from None
-                    value = row.value
+                    value = await self._open_secret(s, row)
             else:
-                value = row.value
+                value = await self._open_secret(s, row)
         self._secrets[name] = value
         return value
+
+    async def _open_secret(self, s: Any, row: IssSecret) -> bytes:
+        """Unwrap a stored secret; a legacy plaintext row, or one under a previous KEK, is stored wrapped anew."""
+        kek = self.rt.kek
+        aad = secret_aad(row.name)
+        if not is_wrapped(row.value):
+            value = row.value
+            log.warning("issuer secret %s was stored in clear: wrapping it under key-encryption key %s",
+                        row.name, kek.key_id)
+        else:
+            try:
+                value = await kek.unwrap(row.value, aad=aad)
+            except UnwrapError as exc:
+                raise UnwrapError(f"the issuer secret {row.name!r} in iss_secret does not unwrap: {exc}") from None
+            if not needs_rewrap(kek, row.value):
+                return value
+        row.value = await kek.wrap(value, aad=aad)
+        s.add(row)
+        await s.commit()
+        return value
+
+    async def check_secrets(self) -> None:
+        """At start: every stored secret unwraps under the configured KEK (a wrong KEK stops the start with a
+        :class:`~eidcore.errors.ConfigurationError`, not garbage later), and legacy plaintext rows get wrapped."""
+        self._secrets.clear()
+        async with self.rt.db.session() as s:
+            rows = list((await s.exec(select(IssSecret))).all())
+            for row in rows:
+                self._secrets[row.name] = await self._open_secret(s, row)
 
     async def request_encryption_key(self) -> jose.SigningKey:
         """The P-256 key wallets encrypt credential requests to (OpenID4VCI 1.0 §10, ECDH-ES)."""

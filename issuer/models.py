@@ -9,8 +9,9 @@
   (``UNIQUE(list_id, idx)`` makes the random index allocation atomic across workers) and ``version`` changes
   with every status change, so cached tokens are rebuilt.
 - :class:`IssMandate`: the issuer-side data source of granted mandates (fullmakt) fed by the admin API.
-- :class:`IssSecret`: per-deployment secrets and keys the issuer generates once (request-encryption key,
-  DPoP nonce key), shared by every worker through the database.
+- :class:`IssSecret`: per-deployment secrets and keys the issuer generates once (token-encryption, seal, DPoP
+  nonce and tx_code keys, the request-encryption private key), shared by every worker through the database,
+  each wrapped under the deployment's key-encryption key (:mod:`eidcore.kek`), never in clear.
 """
 
 from __future__ import annotations
@@ -84,7 +85,11 @@ class IssMandate(SQLModel, table=True):
 
 
 class IssSecret(SQLModel, table=True):
-    """A generated secret or private key (created once, shared by every worker)."""
+    """A generated secret or private key (created once, shared by every worker).
+
+    ``value`` is the secret wrapped under the key-encryption key with ``iss_secret:<name>`` as associated data
+    (:meth:`issuer.core.Issuer.secret`); a plaintext value is a legacy row, wrapped on first read.
+    """
 
     __tablename__ = "iss_secret"
 

@@ -3,8 +3,9 @@
 - :class:`VerRelyingParty`: a relying party of the verifier's API (OpenID4VP 1.0 §5: the Verifier acting for it):
   name, allowed profiles, allowed redirect URIs, and the SHA-256 of its bearer API key (never the key).
 - :class:`VerTransaction`: one presentation transaction (an OpenID4VP 1.0 Authorization Request and its
-  response): the request parameters (client id, nonce, state, response mode, DCQL query), the ephemeral
-  ``direct_post.jwt`` key (deleted once the response arrived), status, the checks and the result. The result
+  response): the request parameters (client id, nonce, state, response mode, DCQL query), the public half
+  of the ephemeral ``direct_post.jwt`` key (its private half lives only in the transaction's single-use slot in
+  the key-value store, never in the database), status, the checks and the result. The result
   holds disclosed claim values and is deleted after ``Settings.verifier.result_retention_seconds``.
 
 Times are Unix seconds (BIGINT), so SQLite and PostgreSQL store them the same way.

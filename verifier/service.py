@@ -27,7 +27,7 @@ import secrets
 import time
 import weakref
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -291,6 +291,9 @@ class VerifierService:
             key = jose.SigningKey(ec.generate_private_key(ec.SECP256R1()), "ES256", kid=secrets.token_urlsafe(8))
             enc_jwk = key.private_jwk()
             enc_jwk.pop("alg", None)
+        # the database keeps the public half only; the private key lives in the single-use response slot
+        # (store, TTL of the transaction), which the response consumes
+        public_enc_jwk = {k: v for k, v in enc_jwk.items() if k in PUBLIC_JWK_MEMBERS} if enc_jwk else None
         now = self.now()
         ttl = self.rt.settings.verifier.transaction_ttl
         tx = VerTransaction(
@@ -298,7 +301,7 @@ class VerifierService:
             dcql_query=youth_query(mark_wallet_profiles(query.to_json(), marks), body),
             client_id=self.client_id(prefix, self.response_uri(tx_id)),
             response_mode=mode, request_uri_method=method, nonce=secrets.token_urlsafe(32),
-            state=secrets.token_urlsafe(32), enc_jwk=enc_jwk, redirect_uri_template=template,
+            state=secrets.token_urlsafe(32), enc_jwk=public_enc_jwk, redirect_uri_template=template,
             checks=[], created_at=now, expires_at=now + ttl,
         )
         if same_holder is not None:
@@ -308,7 +311,7 @@ class VerifierService:
         async with self.rt.db.session() as s:
             s.add(tx)
             await s.commit()
-        await self.rt.store.put(f"ver:resp:{tx_id}", Slot.of(tx).encode(), ttl)
+        await self.rt.store.put(f"ver:resp:{tx_id}", replace(Slot.of(tx), enc_jwk=enc_jwk).encode(), ttl)
         log.info("transaction %s created for %s (%s)", pseudonym(tx_id), rp.id, profile_name or "dcql")
         uri = self.authorization_request_uri(tx)
         return {
@@ -515,7 +518,7 @@ class VerifierService:
     def client_metadata(self, tx: VerTransaction) -> dict[str, Any]:
         meta: dict[str, Any] = {"vp_formats_supported": VP_FORMATS_SUPPORTED}
         if tx.enc_jwk is not None:
-            pub = {k: v for k, v in tx.enc_jwk.items() if k in ("kty", "crv", "x", "y", "kid")}
+            pub = {k: v for k, v in tx.enc_jwk.items() if k in PUBLIC_JWK_MEMBERS}
             meta["jwks"] = {"keys": [{**pub, "use": "enc", "alg": "ECDH-ES"}]}
             meta["encrypted_response_enc_values_supported"] = ENC_VALUES
         return meta
@@ -603,6 +606,9 @@ class VerifierService:
         await self._close(slot, "failed", failed_check=check, reason=reason)
         raise InvalidRequest(f"{check}: {reason}")
 
+
+PUBLIC_JWK_MEMBERS = ("kty", "crv", "x", "y", "kid")
+"""The members of an EC JWK that may be stored and published (RFC 7518 §6.2.1; never ``d``)."""
 
 _OUTCOME_COLUMNS = ("status", "failed_check", "failure_reason", "checks", "result", "enc_jwk", "finished_at",
                    "response_code_sha256")

@@ -86,6 +86,7 @@ from eidcore.errors import (
     NotFound,
     UpstreamUnavailable,
 )
+from eidcore.kek import is_wrapped_text, unwrap_text, wrap_text
 from eidcore.registers import SqlPopulationRegister
 from eidcore.registers.records import Person
 from eidcore.runtime import Runtime, pseudonym, secret_matches
@@ -174,8 +175,10 @@ class YouthCredentialRequest(SQLModel, table=True):
     configuration_id: str = SqlField(max_length=100)
     requested_by: str = SqlField(max_length=64)
     status: str = SqlField(default="offered", max_length=24, index=True)
+    #: the credential offer and its tx_code, wrapped under the key-encryption key (eidcore.kek; with them anyone
+    #: could redeem the child's PID): read them with :func:`offer_of`
     offer_uri: str = SqlField(sa_column=Column(Text, nullable=False))
-    tx_code: str | None = SqlField(default=None, max_length=16)
+    tx_code: str | None = SqlField(default=None, sa_column=Column(Text, nullable=True))
     transaction_id: str | None = SqlField(default=None, max_length=200)
     approvals: list[str] | None = SqlField(default=None, sa_column=Column(JSON, nullable=True))
     decided_by: str | None = SqlField(default=None, max_length=64)
@@ -336,14 +339,48 @@ def _view(r: YouthRequest, *, with_consent: bool = False) -> RequestView:
                        category=r.category)
 
 
-def _cview(r: YouthCredentialRequest, *, for_child: bool = False) -> CredentialRequestView:
+def _offer_aad(row_id: str, column: str) -> bytes:
+    return f"youth_credential_request:{row_id}:{column}".encode()
+
+
+async def wrap_offer(rt: Runtime, row_id: str, offer_uri: str, tx_code: str | None) -> tuple[str, str | None]:
+    """The offer and tx_code of a credential request as stored: wrapped, bound to the row and the column."""
+    return (await wrap_text(rt.kek, offer_uri, aad=_offer_aad(row_id, "offer_uri")),
+            None if tx_code is None else await wrap_text(rt.kek, tx_code, aad=_offer_aad(row_id, "tx_code")))
+
+
+async def offer_of(rt: Runtime, row: YouthCredentialRequest) -> tuple[str, str | None]:
+    """The offer and tx_code of a credential request in clear (for the child's wallet only).
+
+    A row an older version wrote in clear is stored wrapped now."""
+    values: list[str | None] = []
+    legacy = False
+    for column in ("offer_uri", "tx_code"):
+        value: str | None = getattr(row, column)
+        if value is not None and is_wrapped_text(value):
+            value = await unwrap_text(rt.kek, value, aad=_offer_aad(row.id, column))
+        elif value is not None:
+            legacy = True
+        values.append(value)
+    offer_uri, tx_code = values[0] or "", values[1]
+    if legacy:
+        async with rt.db.session() as s:
+            fresh = await s.get(YouthCredentialRequest, row.id)
+            if fresh is not None:
+                fresh.offer_uri, fresh.tx_code = await wrap_offer(rt, row.id, offer_uri, tx_code)
+                s.add(fresh)
+                await s.commit()
+    return offer_uri, tx_code
+
+
+def _cview(r: YouthCredentialRequest, *, offer: tuple[str, str | None] | None = None) -> CredentialRequestView:
     return CredentialRequestView(
         id=r.id, child_id=r.child_id, instance_id=r.instance_id, credential_configuration_id=r.configuration_id,
         requested_by="child" if r.requested_by == "child" else "guardian",
         status=r.status,  # type: ignore[arg-type]
         approvals=len(r.approvals or ()), decided_by=None if r.decided_by is None else r.decided_by.split(":")[0],
         created_at=r.created_at, decided_at=r.decided_at,
-        offer_uri=r.offer_uri if for_child else None, tx_code=r.tx_code if for_child else None)
+        offer_uri=offer[0] if offer else None, tx_code=offer[1] if offer else None)
 
 
 async def approval_complete(rt: Runtime, child_id: str, approvals: Sequence[str]) -> bool:
@@ -511,10 +548,11 @@ async def request_credential(rt: Runtime, child_id: str, instance_id: str, confi
     if status != 201 or not isinstance(body.get("offer_uri"), str):
         raise UpstreamUnavailable(f"the issuer answered HTTP {status} to the offer")
     tx = body.get("tx_code")
-    row = YouthCredentialRequest(id=secrets.token_urlsafe(16), child_id=child_id, instance_id=instance_id,
+    row_id = secrets.token_urlsafe(16)
+    offer_uri, tx_code = await wrap_offer(rt, row_id, body["offer_uri"], tx if isinstance(tx, str) else None)
+    row = YouthCredentialRequest(id=row_id, child_id=child_id, instance_id=instance_id,
                                  configuration_id=configuration_id, requested_by=requested_by,
-                                 offer_uri=body["offer_uri"], tx_code=tx if isinstance(tx, str) else None,
-                                 created_at=service.now_utc(rt))
+                                 offer_uri=offer_uri, tx_code=tx_code, created_at=service.now_utc(rt))
     async with rt.db.session() as s:
         s.add(row)
         await s.commit()
@@ -889,7 +927,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         if data.instance_id not in (None, inst.id):
             raise AccessDenied("a child's wallet asks for itself")
         row = await request_credential(rt, yw.child_id, inst.id, data.credential_configuration_id, "child")
-        return _cview(row, for_child=True)
+        return _cview(row, offer=await offer_of(rt, row))
 
     async def own_credential_request(request: Request[Any, Any, Any], request_id: str, proof: str | None
                                      ) -> YouthCredentialRequest:
@@ -904,7 +942,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
     async def youth_get_credential_request(request: Request[Any, Any, Any], request_id: FromPath[str],
                                            dpop: DPoPHeader = None) -> CredentialRequestView:
         """The request with its credential offer (and tx_code) and its outcome."""
-        return _cview(await own_credential_request(request, request_id, dpop), for_child=True)
+        row = await own_credential_request(request, request_id, dpop)
+        return _cview(row, offer=await offer_of(rt, row))
 
     @post("/youth/credential-requests/{request_id:str}/transaction", operation_id="youthReportDeferredTransaction",
           tags=TAGS_YOUTH, status_code=200)
@@ -921,7 +960,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
             fresh.transaction_id, fresh.status = data.transaction_id, "awaiting_approval"
             s.add(fresh)
             await s.commit()
-        return _cview(fresh, for_child=True)
+        return _cview(fresh, offer=await offer_of(rt, fresh))
 
     @post("/guardian/children/{child_id:str}/credential-requests", operation_id="guardianRequestChildCredential",
           tags=TAGS_GUARDIAN, status_code=201)

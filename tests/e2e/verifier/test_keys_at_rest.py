@@ -1,0 +1,59 @@
+"""The verifier's database holds no private key: a ``direct_post.jwt`` transaction stores only the public half
+of its response-encryption key (the private half lives in the single-use response slot of the store), so a read
+of ``ver_transaction`` cannot decrypt a wallet's response carrying PID claims."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from eidcore.storage import MIGRATIONS_DIR, import_models
+from tests.e2e.verifier.conftest import VerifierEnv
+from wallet_api.holder import vp
+
+
+async def _stored_jwk(env: VerifierEnv, tx_id: str) -> Any:
+    from verifier.models import VerTransaction
+
+    async with env.stack.runtime.db.session() as s:
+        tx = await s.get(VerTransaction, tx_id)
+    assert tx is not None
+    return tx.enc_jwk
+
+
+async def test_an_encrypted_response_transaction_stores_no_private_key(env: VerifierEnv) -> None:
+    pid = env.sd_jwt("pid", status=env.status.new(env.stack.url("")))
+    created = await env.create(profile="pid-basic", params={"format": "dc+sd-jwt"}, response_mode="direct_post.jwt")
+    jwk = await _stored_jwk(env, created["transaction_id"])
+    assert jwk is not None and "d" not in jwk and {"kty", "crv", "x", "y"} <= jwk.keys()
+    # the wallet still encrypts to it and the verifier still decrypts (with the key from the response slot)
+    result = await vp.present(env.client, created["authorization_request"], [pid], trust_anchors=env.anchors)
+    assert result.status_code == 200
+    assert (await env.read(created["transaction_id"]))["status"] == "validated"
+
+
+def _migrate(connection: Any, target: str, down: bool) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    (command.downgrade if down else command.upgrade)(cfg, target)
+
+
+async def test_the_migration_drops_private_keys_stored_by_older_versions(env: VerifierEnv) -> None:
+    created = await env.create(profile="pid-basic", params={"format": "dc+sd-jwt"}, response_mode="direct_post.jwt")
+    tx_id = created["transaction_id"]
+    public = await _stored_jwk(env, tx_id)
+    import_models()
+    db = env.stack.runtime.db
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_migrate, "227f64547221", True)  # the verifier's schema before the migration
+    legacy = {**public, "d": "c2VjcmV0LXByaXZhdGUta2V5LW9mLWFuLW9sZGVyLXZlcnNpb24"}
+    async with db.engine.begin() as conn:
+        await conn.execute(text("UPDATE ver_transaction SET enc_jwk = :j WHERE id = :i"),
+                           {"j": json.dumps(legacy), "i": tx_id})
+    await db.migrate()
+    assert await _stored_jwk(env, tx_id) == public
