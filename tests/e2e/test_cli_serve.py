@@ -35,10 +35,10 @@ def test_serve_one_service_alone(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_serve_on_postgres_and_redis(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
-    with serving(tmp_path, "--workers", "2", LOMMEBOK_DATABASE_URL=postgres_url, LOMMEBOK_REDIS_URL=redis_url) as (
-        base, _,
-    ):
+def test_serve_on_postgres_and_redis(tmp_path: Path, clean_postgres_url: str, redis_url: str) -> None:
+    # a clean database: secrets another test's runtime wrapped under its own dev KEK cannot unwrap here
+    env = {"LOMMEBOK_DATABASE_URL": clean_postgres_url, "LOMMEBOK_REDIS_URL": redis_url}
+    with serving(tmp_path, "--workers", "2", **env) as (base, _):
         for _ in range(4):  # several requests, so both workers answer
             assert httpx.get(f"{base}/issuer/ready").json()["checks"] == {"database": "ok", "store": "ok"}
 
