@@ -25,6 +25,7 @@ from litestar.types import ControllerRouterHandler
 
 from eidcore.errors import LommebokError, StorageUnavailable
 from eidcore.runtime import Runtime
+from eidcore.settings import SERVICES
 
 log = logging.getLogger("lommebok.web")
 
@@ -151,6 +152,8 @@ def service_app(
     """
     own = own_runtime
     runtime = rt
+    if name in SERVICES:
+        runtime.services.add(name)  # production then needs this service's admin token
 
     async def on_startup() -> None:
         await runtime.start()
