@@ -3,6 +3,10 @@
 - errors in the spec's form: protocol endpoints answer ``{"error", "error_description"}`` (RFC 6749 §5.2,
   OpenID4VCI 1.0 §8.3.1, OpenID4VP 1.0 §8.5); the wallet API answers RFC 9457 problem details;
   bad input is always a 4xx, never a 500, and a 500 never leaks internals;
+- hostile input stops at the edge (:class:`InputGuard`), before authentication and before any parser: bodies
+  over :data:`MAX_BODY` (413), JSON nested deeper than :data:`MAX_JSON_DEPTH` (RFC 8259 §9 lets a parser limit
+  nesting), and C0 control characters where they are never legitimate: NUL (which PostgreSQL cannot store) and
+  the others in the path, the query string, form bodies and JSON strings (400);
 - health (``/health``: the process answers) and readiness (``/ready``: database and store answer);
 - :func:`service_app`: a Litestar app for one service with its runtime, OpenAPI and lifespan.
 """
@@ -10,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -17,13 +22,22 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Server
-from litestar.types import ControllerRouterHandler
+from litestar.types import (
+    ASGIApp,
+    ControllerRouterHandler,
+    HTTPRequestEvent,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
 
-from eidcore.errors import LommebokError, StorageUnavailable
+from eidcore.errors import InvalidRequest, LommebokError, PayloadTooLarge, StorageUnavailable
 from eidcore.runtime import Runtime
 from eidcore.settings import SERVICES
 
@@ -31,6 +45,8 @@ log = logging.getLogger("lommebok.web")
 
 ErrorStyle = Literal["oauth", "problem"]
 MAX_BODY = 256 * 1024
+#: deepest JSON nesting a request body may have (DCQL queries, JWKs and credential requests need under 10)
+MAX_JSON_DEPTH = 64
 
 
 def _oauth_body(code: str, description: str) -> dict[str, str]:
@@ -109,6 +125,134 @@ def _validation_text(exc: ValidationException) -> str:
     return str(exc.detail) or "invalid request"
 
 
+# -- hostile input, refused at the edge ---------------------------------------------------------------
+
+#: any C0 control character (a path never legitimately holds one)
+_PATH_CONTROL = re.compile(r"[\x00-\x1f]")
+#: C0 controls other than TAB, LF and CR, raw or percent-encoded (query strings, form bodies, RFC 3986 §2.1)
+_ENCODED_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+#: a JSON escape (RFC 8259 §7; preceded by an even number of backslashes, so really an escape) of the same
+#: controls, or of half a surrogate pair (RFC 8259 §8.2: not a character; it cannot be encoded to UTF-8 for a store)
+_JSON_BAD_ESCAPE = re.compile(
+    rb"(?<!\\)(?:\\\\)*(?:\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])"
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+#: a JSON string (skipped whole, in C) or a bracket (RFC 8259 §2, §7)
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests arrays and objects deeper than ``limit`` (brackets inside strings do not count).
+
+    Iterative and without parsing, so a hostile depth never reaches a recursive parser (Python's ``json``,
+    msgspec, pydantic), and cheap on the common case: a body with at most ``limit`` opening brackets is never
+    scanned.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for m in _JSON_TOKEN.finditer(body):
+        c = m.group()[0]
+        if c in b"[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in b"]}":
+            depth -= 1
+    return False
+
+
+def _is_json(content_type: str, body: bytes) -> bool:
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return True
+    # some handlers parse the body whatever its declared type: treat anything that looks like JSON as JSON
+    return body.lstrip()[:1] in (b"{", b"[")
+
+
+class InputGuard:
+    """ASGI middleware in front of every route: refuses hostile input before authentication and parsing.
+
+    - a body over :data:`MAX_BODY` (by ``Content-Length`` or as it streams): 413;
+    - a JSON body nested deeper than :data:`MAX_JSON_DEPTH` (RFC 8259 §9 allows a parser to limit nesting;
+      Python's recursive parsers otherwise raise ``RecursionError``): 400 ``invalid_request``;
+    - a C0 control character in the path (any), or NUL and the other C0 controls except TAB, LF and CR in the
+      query string, a form body (raw or percent-encoded) or a JSON string (as a ``\\u00XX`` escape), or a JSON
+      escape of half a surrogate pair (which Python's ``json`` accepts and no database can store): 400.
+      NUL never reaches PostgreSQL (``text`` cannot hold it) nor any other store.
+
+    Errors are raised as :class:`~eidcore.errors.LommebokError` so each service answers in its own style
+    (:func:`error_handlers`). The body is read once and handed on as it came: one chunk is passed without a copy.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        if _PATH_CONTROL.search(scope["path"]):
+            raise InvalidRequest("the path holds a control character")
+        if _ENCODED_CONTROL.search(scope.get("query_string", b"")):
+            raise InvalidRequest("the query string holds a control character")
+        if scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        content_type, length = "", b""
+        for k, v in scope["headers"]:
+            if k == b"content-type":
+                content_type = v.split(b";", 1)[0].strip().lower().decode("latin-1")
+            elif k == b"content-length":
+                length = v.strip()
+        if length and not length.isdigit():
+            raise InvalidRequest("Content-Length is not a number")
+        if length and int(length) > MAX_BODY:
+            raise PayloadTooLarge(f"the body is over {MAX_BODY} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: let the app see that
+                await self.app(scope, _replay(message, receive), send)
+                return
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise PayloadTooLarge(f"the body is over {MAX_BODY} bytes")
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if body:
+            if content_type == "application/x-www-form-urlencoded":
+                if _ENCODED_CONTROL.search(body):
+                    raise InvalidRequest("the form holds a control character")
+            elif _is_json(content_type, body):
+                if json_too_deep(body):
+                    raise InvalidRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+                if b"\\u" in body and _JSON_BAD_ESCAPE.search(body):
+                    raise InvalidRequest("the JSON body holds a control character or half a surrogate pair")
+        whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, _replay(whole, receive), send)
+
+
+def _replay(first: ReceiveMessage, receive: Receive) -> Receive:
+    """A ``receive`` that answers ``first`` once, then whatever the real ``receive`` answers."""
+    pending = [first]
+
+    async def replay() -> Any:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+def edge_config() -> dict[str, Any]:
+    """The Litestar arguments every app (each service's and the root app) takes for the edge: the input guard."""
+    return {"middleware": [InputGuard], "request_max_body_size": MAX_BODY}
+
+
 def health_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
     """``GET /health`` (liveness) and ``GET /ready`` (database and store answer)."""
 
@@ -172,8 +316,8 @@ def service_app(
             servers=[Server(url=mount_path)], render_plugins=[SwaggerRenderPlugin()],
             use_handler_docstrings=True, create_examples=False,
         ),
-        request_max_body_size=MAX_BODY,
         response_cache_config=ResponseCacheConfig(),
+        **edge_config(),
         state=State({"runtime": runtime, "service": name}),
         debug=False,
     )
