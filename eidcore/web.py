@@ -7,6 +7,9 @@
   over :data:`MAX_BODY` (413), JSON nested deeper than :data:`MAX_JSON_DEPTH` (RFC 8259 §9 lets a parser limit
   nesting), and C0 control characters where they are never legitimate: NUL (which PostgreSQL cannot store) and
   the others in the path, the query string, form bodies and JSON strings (400);
+- security headers (:func:`security_headers`): ``X-Content-Type-Options: nosniff`` on every response, and a
+  Content-Security-Policy (CSP Level 3, with ``frame-ancestors``), ``X-Frame-Options`` (RFC 7034) and
+  ``Referrer-Policy`` on every HTML page;
 - health (``/health``: the process answers) and readiness (``/ready``: database and store answer);
 - :func:`service_app`: a Litestar app for one service with its runtime, OpenAPI and lifespan.
 """
@@ -31,6 +34,7 @@ from litestar.types import (
     ASGIApp,
     ControllerRouterHandler,
     HTTPRequestEvent,
+    Message,
     Receive,
     ReceiveMessage,
     Scope,
@@ -248,9 +252,45 @@ def _replay(first: ReceiveMessage, receive: Receive) -> Receive:
     return replay
 
 
+# -- security headers ---------------------------------------------------------------------------------
+
+#: our own pages: no script at all, inline styles (the pages carry a small <style>), nothing may frame them
+PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+            "frame-ancestors 'none'")
+#: Swagger UI (``/schema``): its bundle and stylesheet from jsDelivr and an inline script holding the document
+SWAGGER_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+               "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
+               "font-src https://cdn.jsdelivr.net data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+_HTML_HEADERS = ((b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"))
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: ``X-Content-Type-Options: nosniff`` on every response (so a browser never sniffs a
+    JSON error into HTML); on HTML pages a CSP (CSP Level 3, ``frame-ancestors 'none'``), ``X-Frame-Options:
+    DENY`` (RFC 7034) for older browsers, and ``Referrer-Policy: no-referrer`` (the login pages carry session
+    ids in their URLs)."""
+    if message["type"] != "http.response.start":
+        return
+    headers: list[tuple[bytes, bytes]] = list(message.get("headers") or [])
+    names = {k.lower() for k, _ in headers}
+    if b"x-content-type-options" not in names:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    html = any(k.lower() == b"content-type" and v.lower().startswith(b"text/html") for k, v in headers)
+    if html:
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]
+        csp = SWAGGER_CSP if path == "/schema" or path.startswith("/schema/") else PAGE_CSP
+        if b"content-security-policy" not in names:
+            headers.append((b"content-security-policy", csp.encode()))
+        headers.extend(h for h in _HTML_HEADERS if h[0] not in names)
+    message["headers"] = headers
+
+
 def edge_config() -> dict[str, Any]:
-    """The Litestar arguments every app (each service's and the root app) takes for the edge: the input guard."""
-    return {"middleware": [InputGuard], "request_max_body_size": MAX_BODY}
+    """The Litestar arguments every app (each service's and the root app) takes for the edge: the input guard
+    and the security headers."""
+    return {"middleware": [InputGuard], "before_send": [security_headers], "request_max_body_size": MAX_BODY}
 
 
 def health_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
