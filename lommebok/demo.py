@@ -102,7 +102,8 @@ async def embedded_target(url: str) -> AsyncIterator[Target]:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url, timeout=30) as http:
                 assert rt.keys is not None
                 data_dir = settings.data_dir
-                yield Target(url, http, data_dir, settings.effective_keys_dir, dict(rt.admin_tokens),
+                tokens = {str(s): t for s, t in rt.admin_tokens.items()}
+                yield Target(url, http, data_dir, settings.effective_keys_dir, tokens,
                              _read_secret(data_dir / "secrets" / "rp-demo", "demo relying party key"),
                              list(rt.keys.trust_anchors), clock, embedded=True)
         finally:
