@@ -5,8 +5,9 @@
   bad input is always a 4xx, never a 500, and a 500 never leaks internals;
 - hostile input stops at the edge (:class:`InputGuard`), before authentication and before any parser: bodies
   over :data:`MAX_BODY` (413), JSON nested deeper than :data:`MAX_JSON_DEPTH` (RFC 8259 §9 lets a parser limit
-  nesting), and C0 control characters where they are never legitimate: NUL (which PostgreSQL cannot store) and
-  the others in the path, the query string, form bodies and JSON strings (400);
+  nesting) in a body or a form or query parameter, and C0 control characters where they are never legitimate:
+  NUL (which PostgreSQL cannot store) and the others in the path, the query string, form bodies and JSON strings
+  (400);
 - security headers (:func:`security_headers`): ``X-Content-Type-Options: nosniff`` on every response, and a
   Content-Security-Policy (CSP Level 3, with ``frame-ancestors``), ``X-Frame-Options`` (RFC 7034) and
   ``Referrer-Policy`` on every HTML page;
@@ -20,6 +21,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.response_cache import ResponseCacheConfig
@@ -133,8 +135,9 @@ def _validation_text(exc: ValidationException) -> str:
 
 #: any C0 control character (a path never legitimately holds one)
 _PATH_CONTROL = re.compile(r"[\x00-\x1f]")
-#: C0 controls other than TAB, LF and CR, raw or percent-encoded (query strings, form bodies, RFC 3986 §2.1)
-_ENCODED_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+#: C0 controls other than TAB, LF and CR, raw and percent-encoded (query strings, form bodies, RFC 3986 §2.1)
+_RAW_CONTROLS = tuple(bytes([c]) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
+_ENCODED_CONTROL = re.compile(rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
 #: a JSON escape (RFC 8259 §7; preceded by an even number of backslashes, so really an escape) of the same
 #: controls, or of half a surrogate pair (RFC 8259 §8.2: not a character; it cannot be encoded to UTF-8 for a store)
 _JSON_BAD_ESCAPE = re.compile(
@@ -167,6 +170,28 @@ def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+_ENCODED_OPENER = re.compile(rb"%(?:5[bB]|7[bB])")
+
+
+def _has_control(data: bytes) -> bool:
+    """Whether a query string or form body holds a C0 control other than TAB, LF, CR, raw or percent-encoded.
+    A byte search (memchr) per control and one regex with a literal prefix: no Python loop over the data, which
+    matters for direct_post bodies of several kilobytes."""
+    for c in _RAW_CONTROLS:
+        if c in data:
+            return True
+    return _ENCODED_CONTROL.search(data) is not None
+
+
+def form_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a form body or query string (``application/x-www-form-urlencoded``) has a value holding JSON nested
+    deeper than ``limit``: OAuth and OpenID parameters carry JSON (``authorization_details``, RFC 9396 §2;
+    ``claims``; ``vp_token``, OpenID4VP 1.0 §8.1). Decoded only when it has more than ``limit`` opening brackets."""
+    if data.count(b"[") + data.count(b"{") + len(_ENCODED_OPENER.findall(data)) <= limit:
+        return False
+    return any(json_too_deep(value) for _, value in parse_qsl(data, keep_blank_values=True))
+
+
 def _is_json(content_type: str, body: bytes) -> bool:
     if content_type == "application/json" or content_type.endswith("+json"):
         return True
@@ -179,7 +204,8 @@ class InputGuard:
 
     - a body over :data:`MAX_BODY` (by ``Content-Length`` or as it streams): 413;
     - a JSON body nested deeper than :data:`MAX_JSON_DEPTH` (RFC 8259 §9 allows a parser to limit nesting;
-      Python's recursive parsers otherwise raise ``RecursionError``): 400 ``invalid_request``;
+      Python's recursive parsers otherwise raise ``RecursionError``), or a form or query parameter holding such
+      JSON (``authorization_details``, ``vp_token``, ``claims``): 400 ``invalid_request``;
     - a C0 control character in the path (any), or NUL and the other C0 controls except TAB, LF and CR in the
       query string, a form body (raw or percent-encoded) or a JSON string (as a ``\\u00XX`` escape), or a JSON
       escape of half a surrogate pair (which Python's ``json`` accepts and no database can store): 400.
@@ -198,8 +224,11 @@ class InputGuard:
             return
         if _PATH_CONTROL.search(scope["path"]):
             raise InvalidRequest("the path holds a control character")
-        if _ENCODED_CONTROL.search(scope.get("query_string", b"")):
+        query = scope.get("query_string", b"")
+        if query and _has_control(query):
             raise InvalidRequest("the query string holds a control character")
+        if form_too_deep(query):
+            raise InvalidRequest(f"a query parameter nests JSON deeper than {MAX_JSON_DEPTH} levels")
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
@@ -231,8 +260,10 @@ class InputGuard:
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if body:
             if content_type == "application/x-www-form-urlencoded":
-                if _ENCODED_CONTROL.search(body):
+                if _has_control(body):
                     raise InvalidRequest("the form holds a control character")
+                if form_too_deep(body):
+                    raise InvalidRequest(f"a form parameter nests JSON deeper than {MAX_JSON_DEPTH} levels")
             elif _is_json(content_type, body):
                 if json_too_deep(body):
                     raise InvalidRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from litestar import Litestar, Request, post
 
-from eidcore.web import MAX_BODY, MAX_JSON_DEPTH, edge_config, error_handlers, json_too_deep
+from eidcore.web import MAX_BODY, MAX_JSON_DEPTH, edge_config, error_handlers, form_too_deep, json_too_deep
 
 
 def test_json_depth_counts_brackets_outside_strings_only() -> None:
@@ -22,6 +23,14 @@ def test_json_depth_counts_brackets_outside_strings_only() -> None:
     assert not json_too_deep(in_string)
     # many brackets side by side are wide, not deep
     assert not json_too_deep(json.dumps([[i] for i in range(1000)]).encode())
+
+
+def test_form_depth_looks_into_each_parameter() -> None:
+    deep = "[" * 5000 + "]" * 5000
+    assert form_too_deep(urlencode({"authorization_details": deep}).encode())
+    assert form_too_deep(urlencode({"a": "x", "vp_token": "{\"k\":" * 100 + "1" + "}" * 100}).encode())
+    assert not form_too_deep(urlencode({"a": "[" * 40, "b": "[" * 40}).encode())  # many, none deep
+    assert not form_too_deep(urlencode({"vp_token": json.dumps({"id": ["eyJ..."]})}).encode())
 
 
 @post("/echo")
@@ -42,6 +51,8 @@ def app() -> Litestar:
     ("/echo", b"a=%00", "application/x-www-form-urlencoded", 400),
     ("/echo", b"a=\x01", "application/x-www-form-urlencoded", 400),
     ("/echo?x=%00", b"{}", "application/json", 400),
+    ("/echo?claims=" + "%5B" * 100, b"{}", "application/json", 400),
+    ("/echo", b"authorization_details=" + b"%5B" * 100, "application/x-www-form-urlencoded", 400),
     ("/echo%00", b"{}", "application/json", 404),                        # no such route: the router answers
     ("/echo", b"x" * (MAX_BODY + 1), "application/octet-stream", 413),
     ("/echo", json.dumps({"a": "line\nbreak\ttab", "b": "\\u0000 as text"}).encode(), "application/json", 201),
