@@ -259,3 +259,21 @@ async def test_direct_post_with_a_deeply_nested_vp_token_is_a_4xx(stack: Stack) 
     state = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["state"]
     r = await stack.client.post(f"/verifier/response/{tx}", data={"state": state, "vp_token": DEEP})
     assert 400 <= r.status_code < 500, r.text
+
+
+async def test_refusals_at_the_edge_answer_in_each_services_style(stack: Stack) -> None:
+    """The issue's own examples: protocol endpoints answer OAuth errors (RFC 6749 §5.2), the wallet API RFC 9457
+    problems; a body over the cap is a 413."""
+    for path in ("/verifier/request/a%00", "/issuer/status/%00", "/verifier/oidc/authorize?client_id=a%00",
+                 "/issuer/admin/mandates?principal=a%00"):
+        r = await stack.client.get(path)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request", (path, r.text)
+    r = await stack.client.get("/wallet/instances/a%00")
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == "urn:lommebok:error:invalid_request"
+    r = await stack.client.post("/issuer/credential", content=DEEP.encode(),
+                                headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    r = await stack.client.put("/wallet/backup", content=b"{" + b" " * (300 * 1024) + b"}",
+                               headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["status"] == 413
