@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -138,35 +139,50 @@ _PATH_CONTROL = re.compile(r"[\x00-\x1f]")
 #: C0 controls other than TAB, LF and CR, raw and percent-encoded (query strings, form bodies, RFC 3986 §2.1)
 _RAW_CONTROLS = tuple(bytes([c]) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
 _ENCODED_CONTROL = re.compile(rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
-#: a JSON escape (RFC 8259 §7; preceded by an even number of backslashes, so really an escape) of the same
-#: controls, or of half a surrogate pair (RFC 8259 §8.2: not a character; it cannot be encoded to UTF-8 for a store)
+#: a JSON escape (RFC 8259 §7) of a C0 control other than TAB, LF, CR, of a high surrogate without a low one
+#: after it, or of a low surrogate without a high one before it; or a surrogate pair right after a backslash (the
+#: high half is text when that backslash is escaped). A literal prefix, so the search runs in C.
 _JSON_BAD_ESCAPE = re.compile(
-    rb"(?<!\\)(?:\\\\)*(?:\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])"
-    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
-#: a JSON string (skipped whole, in C) or a bracket (RFC 8259 §2, §7)
-_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+    rb"\\(?:u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])"
+    rb"|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+#: a JSON string (RFC 8259 §7)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: +1 for an opening bracket, -1 for a closing one, 0 for anything else
+_BRACKET_STEP = [0] * 256
+_BRACKET_STEP[ord("[")] = _BRACKET_STEP[ord("{")] = 1
+_BRACKET_STEP[ord("]")] = _BRACKET_STEP[ord("}")] = -1
+_BRACKETS_ONLY = bytes(c for c in range(256) if c not in b"[]{}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether a JSON text nests arrays and objects deeper than ``limit`` (brackets inside strings do not count).
 
-    Iterative and without parsing, so a hostile depth never reaches a recursive parser (Python's ``json``,
-    msgspec, pydantic), and cheap on the common case: a body with at most ``limit`` opening brackets is never
-    scanned.
+    Without parsing and without a Python loop over the text, so a hostile depth never reaches a recursive parser
+    (Python's ``json``, msgspec, pydantic) and a hostile width costs little: strings are cut out and everything
+    but brackets dropped (both in C), and the depth is the highest running sum of +1 per opening and -1 per
+    closing bracket (``map``, ``accumulate`` and ``max``, in C too). A body with at most ``limit`` opening
+    brackets is not looked at.
     """
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
-    depth = 0
-    for m in _JSON_TOKEN.finditer(body):
-        c = m.group()[0]
-        if c in b"[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif c in b"]}":
-            depth -= 1
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _BRACKETS_ONLY)
+    return max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > limit
+
+
+def json_bad_escape(body: bytes) -> bool:
+    """Whether a JSON text escapes a C0 control other than TAB, LF and CR, or half a surrogate pair (RFC 8259
+    §7, §8.2: not a character; Python's ``json`` accepts it and no store can encode it). Escapes are found by a
+    regex with a literal prefix (valid surrogate pairs do not match); one preceded by an odd number of
+    backslashes is text (``\\\\u0000``), not an escape."""
+    for m in _JSON_BAD_ESCAPE.finditer(body):
+        start = k = m.start()
+        while k and body[k - 1] == 0x5C:  # backslashes right before it (each is looked at once: a run ends here)
+            k -= 1
+        if (start - k) % 2 == 0:
+            return True
     return False
 
 
@@ -267,7 +283,7 @@ class InputGuard:
             elif _is_json(content_type, body):
                 if json_too_deep(body):
                     raise InvalidRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
-                if b"\\u" in body and _JSON_BAD_ESCAPE.search(body):
+                if b"\\u" in body and json_bad_escape(body):
                     raise InvalidRequest("the JSON body holds a control character or half a surrogate pair")
         whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
         await self.app(scope, _replay(whole, receive), send)

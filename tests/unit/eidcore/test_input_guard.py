@@ -11,7 +11,15 @@ import httpx
 import pytest
 from litestar import Litestar, Request, post
 
-from eidcore.web import MAX_BODY, MAX_JSON_DEPTH, edge_config, error_handlers, form_too_deep, json_too_deep
+from eidcore.web import (
+    MAX_BODY,
+    MAX_JSON_DEPTH,
+    edge_config,
+    error_handlers,
+    form_too_deep,
+    json_bad_escape,
+    json_too_deep,
+)
 
 
 def test_json_depth_counts_brackets_outside_strings_only() -> None:
@@ -23,6 +31,21 @@ def test_json_depth_counts_brackets_outside_strings_only() -> None:
     assert not json_too_deep(in_string)
     # many brackets side by side are wide, not deep
     assert not json_too_deep(json.dumps([[i] for i in range(1000)]).encode())
+    assert not json_too_deep(b"[]" * 100_000)
+    assert not json_too_deep((b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH) * 1000)
+
+
+@pytest.mark.parametrize(("text", "bad"), [
+    ("\x00", True), ("\x1f", True), ("\t\n\r", False), ("æøå 😀", False), ("\ud800", True), ("\udc00", True),
+    ("\\u0000", False),               # a backslash, then the text u0000
+    ("\\\x00", True),                # a backslash, then NUL
+    ("\\ud83d\ude00", True),         # the text \ud83d, then a low surrogate alone
+    ("\\😀", False),                  # a backslash, then a real pair
+], ids=["nul", "us", "tab-lf-cr", "letters", "high", "low", "text-u0000", "backslash-nul", "text-high-low",
+        "backslash-pair"])
+def test_json_escapes_of_controls_and_half_surrogates_are_found(text: str, bad: bool) -> None:
+    body = json.dumps({"a": text}).encode()  # json.dumps escapes every control and non-ASCII character
+    assert json_bad_escape(body) is bad, body
 
 
 def test_form_depth_looks_into_each_parameter() -> None:
