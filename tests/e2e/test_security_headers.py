@@ -85,7 +85,8 @@ async def test_every_response_says_nosniff(stack: Stack) -> None:
     for method, path in [("GET", "/issuer/.well-known/openid-credential-issuer"), ("GET", "/verifier/health"),
                          ("GET", "/wallet/instances"), ("POST", "/issuer/token"), ("GET", "/nowhere"),
                          ("GET", "/issuer/nowhere"), ("GET", "/issuer/status/a%00"),
-                         ("GET", "/.well-known/openid-credential-issuer/issuer"), ("GET", "/issuer/schema/openapi.json")]:
+                         ("GET", "/.well-known/openid-credential-issuer/issuer"),
+                         ("GET", "/issuer/schema/openapi.json")]:
         r = await stack.client.request(method, path)
         assert r.headers.get("x-content-type-options") == "nosniff", (method, path, r.status_code)
         if not r.headers.get("content-type", "").startswith("text/html"):
