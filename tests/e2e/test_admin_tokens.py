@@ -12,7 +12,7 @@ import pytest
 
 from eidcore.keys import load_or_create_dev_pki
 from eidcore.runtime import Runtime
-from eidcore.settings import SERVICES, Settings
+from eidcore.settings import SERVICES, IssuerSettings, OAuthClientRegistration, Settings
 from lommebok.app import create_root_app
 from tests.e2e.conftest import BASE, Stack
 
@@ -20,10 +20,10 @@ from tests.e2e.conftest import BASE, Stack
 #: with the right token each answers something other than 401 (a 400 for the empty body, or the list)
 ADMIN_CALLS = [
     ("issuer", "POST", "/issuer/admin/offers", {}),
-    ("issuer", "GET", "/issuer/admin/mandates", None),
+    ("issuer", "POST", "/issuer/admin/mandates/query", {}),
     ("verifier", "POST", "/verifier/admin/relying-parties", {}),
     ("verifier", "POST", "/verifier/admin/oidc-clients", {}),
-    ("wallet", "GET", "/wallet/admin/persons/nobody/instances", None),
+    ("wallet", "POST", "/wallet/admin/persons/instances", {"person": "nobody"}),
     ("wallet", "GET", "/wallet/admin/youth/relying-parties", None),
 ]
 
@@ -39,6 +39,8 @@ async def production_stack(request: pytest.FixtureRequest, tmp_path: Path) -> As
     load_or_create_dev_pki(keys, BASE, service_urls={s: f"{BASE}/{s}" for s in SERVICES})
     tokens = {f"{s}_admin_token": secrets.token_urlsafe(32) for s in SERVICES}
     settings = Settings(environment="production", data_dir=tmp_path / "var", public_base_url=BASE, keys_dir=keys,
+                        kek=secrets.token_urlsafe(32), issuer=IssuerSettings(clients=(OAuthClientRegistration(
+                            client_id="wallet", redirect_uris=("https://wallet.example/cb",)),)),
                         **tokens, **overrides)  # type: ignore[arg-type]
     rt = Runtime(settings)
     app = create_root_app(settings, runtime=rt)
