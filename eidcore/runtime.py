@@ -16,11 +16,12 @@ from pathlib import Path
 
 import httpx
 
+from eidcore.admin_tokens import bearer_matches, production_admin_tokens
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import ConfigurationError
 from eidcore.kek import KeyEncryptionKey, load_kek
 from eidcore.keys import KeySet, load_keyset, load_or_create_dev_pki
-from eidcore.settings import Settings
+from eidcore.settings import SERVICES, ServiceName, Settings
 from eidcore.storage import Database, KeyValueStore, open_store, private_dir
 
 log = logging.getLogger("lommebok")
@@ -63,8 +64,11 @@ class Runtime:
     db: Database = field(init=False)
     store: KeyValueStore = field(init=False)
     keys: KeySet | None = None
-    admin_token: str | None = None
-    admin_token_file: Path | None = None
+    #: the services this process serves (each service app adds its own): production needs their admin tokens
+    services: set[ServiceName] = field(default_factory=set)
+    #: each service's admin API bearer token (see :mod:`eidcore.admin_tokens`), and in dev the files holding them
+    admin_tokens: dict[ServiceName, str] = field(default_factory=dict)
+    admin_token_files: dict[ServiceName, Path] = field(default_factory=dict)
     started: bool = False
     #: transport for outbound HTTP (status lists, the issuer's admin API, ...); tests route it in-process
     outbound_transport: httpx.AsyncBaseTransport | None = None
@@ -112,6 +116,8 @@ class Runtime:
         if self.started:
             return
         s = self.settings
+        if s.environment == "production":  # configuration first: refuse weak or shared admin tokens before anything
+            self.admin_tokens = production_admin_tokens(s, self.services)
         private_dir(s.data_dir)
         if self._kek is None:
             self._kek = load_kek(s)
@@ -122,21 +128,32 @@ class Runtime:
             if s.keys_dir is None:
                 raise ConfigurationError("production needs LOMMEBOK_KEYS_DIR with the keys and chains of each role")
             self.keys = load_keyset(s.keys_dir)
-            if not s.admin_token:
-                raise ConfigurationError("production needs LOMMEBOK_ADMIN_TOKEN for the admin APIs")
-            self.admin_token = s.admin_token
         else:
             self.keys = load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url, clock=self.clock,
                                                service_urls=s.service_urls)
-            if s.admin_token:
-                self.admin_token = s.admin_token
-            else:
-                self.admin_token, self.admin_token_file = dev_secret(s.data_dir, "admin-token")
+            self._dev_admin_tokens()
             if s.seed_register:
                 await self._seed()
         for hook in self._start_hooks:
             await hook()
         self.started = True
+
+    def _dev_admin_tokens(self) -> None:
+        """Each service's token from its setting, else the shared dev ``LOMMEBOK_ADMIN_TOKEN``, else generated
+        (``<data_dir>/secrets/admin-token-<service>``)."""
+        s = self.settings
+        for service in SERVICES:
+            value: str | None = getattr(s, f"{service}_admin_token") or s.admin_token
+            if value:
+                self.admin_tokens[service] = value
+            else:
+                self.admin_tokens[service], self.admin_token_files[service] = dev_secret(
+                    s.data_dir, f"admin-token-{service}")
+
+    def admin_authorized(self, service: ServiceName, authorization: str | None) -> bool:
+        """Whether ``authorization`` carries ``service``'s admin bearer token (RFC 6750 §2.1; constant time).
+        Another service's token never matches (unless development shares one on purpose)."""
+        return bearer_matches(authorization, self.admin_tokens.get(service))
 
     async def _seed(self) -> None:
         from eidcore.registers import seed_register

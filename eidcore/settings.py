@@ -165,7 +165,12 @@ class Settings(BaseSettings):
     kek_file: Path | None = None
     #: earlier KEKs (comma-separated) whose wrapped values still unwrap while rotating; rewrapped on read
     kek_previous: SecretStr | None = None
-    admin_token: str | None = None
+    #: development only: one token for every admin API (refused in production, see eidcore.admin_tokens)
+    admin_token: str | None = Field(default=None, repr=False)
+    #: each service's own admin API bearer token (required in production where used; at least 256 bits)
+    issuer_admin_token: str | None = Field(default=None, repr=False)
+    verifier_admin_token: str | None = Field(default=None, repr=False)
+    wallet_admin_token: str | None = Field(default=None, repr=False)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     issuer: IssuerSettings = IssuerSettings()
     verifier: VerifierSettings = VerifierSettings()

@@ -3,33 +3,57 @@
 - errors in the spec's form: protocol endpoints answer ``{"error", "error_description"}`` (RFC 6749 §5.2,
   OpenID4VCI 1.0 §8.3.1, OpenID4VP 1.0 §8.5); the wallet API answers RFC 9457 problem details;
   bad input is always a 4xx, never a 500, and a 500 never leaks internals;
+- hostile input stops at the edge (:class:`InputGuard`), before authentication and before any parser: bodies
+  over :data:`MAX_BODY` (413), JSON nested deeper than :data:`MAX_JSON_DEPTH` (RFC 8259 §9 lets a parser limit
+  nesting) in a body or a form or query parameter, and C0 control characters where they are never legitimate:
+  NUL (which PostgreSQL cannot store) and the others in the path, the query string, form bodies and JSON strings
+  (400);
+- security headers (:func:`security_headers`): ``X-Content-Type-Options: nosniff`` on every response, and a
+  Content-Security-Policy (CSP Level 3, with ``frame-ancestors``), ``X-Frame-Options`` (RFC 7034) and
+  ``Referrer-Policy`` on every HTML page;
 - health (``/health``: the process answers) and readiness (``/ready``: database and store answer);
 - :func:`service_app`: a Litestar app for one service with its runtime, OpenAPI and lifespan.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Server
-from litestar.types import ControllerRouterHandler
+from litestar.types import (
+    ASGIApp,
+    ControllerRouterHandler,
+    HTTPRequestEvent,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
 
-from eidcore.errors import LommebokError, StorageUnavailable
+from eidcore.errors import InvalidRequest, LommebokError, PayloadTooLarge, StorageUnavailable
 from eidcore.runtime import Runtime
+from eidcore.settings import SERVICES
 
 log = logging.getLogger("lommebok.web")
 
 ErrorStyle = Literal["oauth", "problem"]
 MAX_BODY = 256 * 1024
+#: deepest JSON nesting a request body may have (DCQL queries, JWKs and credential requests need under 10)
+MAX_JSON_DEPTH = 64
 
 
 def _oauth_body(code: str, description: str) -> dict[str, str]:
@@ -108,6 +132,214 @@ def _validation_text(exc: ValidationException) -> str:
     return str(exc.detail) or "invalid request"
 
 
+# -- hostile input, refused at the edge ---------------------------------------------------------------
+
+#: any C0 control character (a path never legitimately holds one)
+_PATH_CONTROL = re.compile(r"[\x00-\x1f]")
+#: C0 controls other than TAB, LF and CR, raw and percent-encoded (query strings, form bodies, RFC 3986 §2.1)
+_RAW_CONTROLS = tuple(bytes([c]) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
+_ENCODED_CONTROL = re.compile(rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+#: a JSON escape (RFC 8259 §7) of a C0 control other than TAB, LF, CR, of a high surrogate without a low one
+#: after it, or of a low surrogate without a high one before it; or a surrogate pair right after a backslash (the
+#: high half is text when that backslash is escaped). A literal prefix, so the search runs in C.
+_JSON_BAD_ESCAPE = re.compile(
+    rb"\\(?:u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])"
+    rb"|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+#: a JSON string (RFC 8259 §7)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: +1 for an opening bracket, -1 for a closing one, 0 for anything else
+_BRACKET_STEP = [0] * 256
+_BRACKET_STEP[ord("[")] = _BRACKET_STEP[ord("{")] = 1
+_BRACKET_STEP[ord("]")] = _BRACKET_STEP[ord("}")] = -1
+_BRACKETS_ONLY = bytes(c for c in range(256) if c not in b"[]{}")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests arrays and objects deeper than ``limit`` (brackets inside strings do not count).
+
+    Without parsing and without a Python loop over the text, so a hostile depth never reaches a recursive parser
+    (Python's ``json``, msgspec, pydantic) and a hostile width costs little: strings are cut out and everything
+    but brackets dropped (both in C), and the depth is the highest running sum of +1 per opening and -1 per
+    closing bracket (``map``, ``accumulate`` and ``max``, in C too). A body with at most ``limit`` opening
+    brackets is not looked at.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _BRACKETS_ONLY)
+    return max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > limit
+
+
+def json_bad_escape(body: bytes) -> bool:
+    """Whether a JSON text escapes a C0 control other than TAB, LF and CR, or half a surrogate pair (RFC 8259
+    §7, §8.2: not a character; Python's ``json`` accepts it and no store can encode it). Escapes are found by a
+    regex with a literal prefix (valid surrogate pairs do not match); one preceded by an odd number of
+    backslashes is text (``\\\\u0000``), not an escape."""
+    for m in _JSON_BAD_ESCAPE.finditer(body):
+        start = k = m.start()
+        while k and body[k - 1] == 0x5C:  # backslashes right before it (each is looked at once: a run ends here)
+            k -= 1
+        if (start - k) % 2 == 0:
+            return True
+    return False
+
+
+_ENCODED_OPENER = re.compile(rb"%(?:5[bB]|7[bB])")
+
+
+def _has_control(data: bytes) -> bool:
+    """Whether a query string or form body holds a C0 control other than TAB, LF, CR, raw or percent-encoded.
+    A byte search (memchr) per control and one regex with a literal prefix: no Python loop over the data, which
+    matters for direct_post bodies of several kilobytes."""
+    for c in _RAW_CONTROLS:
+        if c in data:
+            return True
+    return _ENCODED_CONTROL.search(data) is not None
+
+
+def form_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a form body or query string (``application/x-www-form-urlencoded``) has a value holding JSON nested
+    deeper than ``limit``: OAuth and OpenID parameters carry JSON (``authorization_details``, RFC 9396 §2;
+    ``claims``; ``vp_token``, OpenID4VP 1.0 §8.1). Decoded only when it has more than ``limit`` opening brackets."""
+    if data.count(b"[") + data.count(b"{") + len(_ENCODED_OPENER.findall(data)) <= limit:
+        return False
+    return any(json_too_deep(value) for _, value in parse_qsl(data, keep_blank_values=True))
+
+
+def _is_json(content_type: str, body: bytes) -> bool:
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return True
+    # some handlers parse the body whatever its declared type: treat anything that looks like JSON as JSON
+    return body.lstrip()[:1] in (b"{", b"[")
+
+
+class InputGuard:
+    """ASGI middleware in front of every route: refuses hostile input before authentication and parsing.
+
+    - a body over :data:`MAX_BODY` (by ``Content-Length`` or as it streams): 413;
+    - a JSON body nested deeper than :data:`MAX_JSON_DEPTH` (RFC 8259 §9 allows a parser to limit nesting;
+      Python's recursive parsers otherwise raise ``RecursionError``), or a form or query parameter holding such
+      JSON (``authorization_details``, ``vp_token``, ``claims``): 400 ``invalid_request``;
+    - a C0 control character in the path (any), or NUL and the other C0 controls except TAB, LF and CR in the
+      query string, a form body (raw or percent-encoded) or a JSON string (as a ``\\u00XX`` escape), or a JSON
+      escape of half a surrogate pair (which Python's ``json`` accepts and no database can store): 400.
+      NUL never reaches PostgreSQL (``text`` cannot hold it) nor any other store.
+
+    Errors are raised as :class:`~eidcore.errors.LommebokError` so each service answers in its own style
+    (:func:`error_handlers`). The body is read once and handed on as it came: one chunk is passed without a copy.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        if _PATH_CONTROL.search(scope["path"]):
+            raise InvalidRequest("the path holds a control character")
+        query = scope.get("query_string", b"")
+        if query and _has_control(query):
+            raise InvalidRequest("the query string holds a control character")
+        if form_too_deep(query):
+            raise InvalidRequest(f"a query parameter nests JSON deeper than {MAX_JSON_DEPTH} levels")
+        if scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        content_type, length = "", b""
+        for k, v in scope["headers"]:
+            if k == b"content-type":
+                content_type = v.split(b";", 1)[0].strip().lower().decode("latin-1")
+            elif k == b"content-length":
+                length = v.strip()
+        if length and not length.isdigit():
+            raise InvalidRequest("Content-Length is not a number")
+        if length and int(length) > MAX_BODY:
+            raise PayloadTooLarge(f"the body is over {MAX_BODY} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: let the app see that
+                await self.app(scope, _replay(message, receive), send)
+                return
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise PayloadTooLarge(f"the body is over {MAX_BODY} bytes")
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if body:
+            if content_type == "application/x-www-form-urlencoded":
+                if _has_control(body):
+                    raise InvalidRequest("the form holds a control character")
+                if form_too_deep(body):
+                    raise InvalidRequest(f"a form parameter nests JSON deeper than {MAX_JSON_DEPTH} levels")
+            elif _is_json(content_type, body):
+                if json_too_deep(body):
+                    raise InvalidRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+                if b"\\u" in body and json_bad_escape(body):
+                    raise InvalidRequest("the JSON body holds a control character or half a surrogate pair")
+        whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, _replay(whole, receive), send)
+
+
+def _replay(first: ReceiveMessage, receive: Receive) -> Receive:
+    """A ``receive`` that answers ``first`` once, then whatever the real ``receive`` answers."""
+    pending = [first]
+
+    async def replay() -> Any:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+# -- security headers ---------------------------------------------------------------------------------
+
+#: our own pages: no script at all, inline styles (the pages carry a small <style>), nothing may frame them
+PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+            "frame-ancestors 'none'")
+#: Swagger UI (``/schema``): its bundle and stylesheet from jsDelivr and an inline script holding the document
+SWAGGER_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+               "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
+               "font-src https://cdn.jsdelivr.net data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+_HTML_HEADERS = ((b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"))
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: ``X-Content-Type-Options: nosniff`` on every response (so a browser never sniffs a
+    JSON error into HTML); on HTML pages a CSP (CSP Level 3, ``frame-ancestors 'none'``), ``X-Frame-Options:
+    DENY`` (RFC 7034) for older browsers, and ``Referrer-Policy: no-referrer`` (the login pages carry session
+    ids in their URLs)."""
+    if message["type"] != "http.response.start":
+        return
+    headers: list[tuple[bytes, bytes]] = list(message.get("headers") or [])
+    names = {k.lower() for k, _ in headers}
+    if b"x-content-type-options" not in names:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    html = any(k.lower() == b"content-type" and v.lower().startswith(b"text/html") for k, v in headers)
+    if html:
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]
+        csp = SWAGGER_CSP if path == "/schema" or path.startswith("/schema/") else PAGE_CSP
+        if b"content-security-policy" not in names:
+            headers.append((b"content-security-policy", csp.encode()))
+        headers.extend(h for h in _HTML_HEADERS if h[0] not in names)
+    message["headers"] = headers
+
+
+def edge_config() -> dict[str, Any]:
+    """The Litestar arguments every app (each service's and the root app) takes for the edge: the input guard
+    and the security headers."""
+    return {"middleware": [InputGuard], "before_send": [security_headers], "request_max_body_size": MAX_BODY}
+
+
 def health_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
     """``GET /health`` (liveness) and ``GET /ready`` (database and store answer)."""
 
@@ -151,6 +383,8 @@ def service_app(
     """
     own = own_runtime
     runtime = rt
+    if name in SERVICES:
+        runtime.services.add(name)  # production then needs this service's admin token
 
     async def on_startup() -> None:
         await runtime.start()
@@ -169,8 +403,8 @@ def service_app(
             servers=[Server(url=mount_path)], render_plugins=[SwaggerRenderPlugin()],
             use_handler_docstrings=True, create_examples=False,
         ),
-        request_max_body_size=MAX_BODY,
         response_cache_config=ResponseCacheConfig(),
+        **edge_config(),
         state=State({"runtime": runtime, "service": name}),
         debug=False,
     )

@@ -1,6 +1,6 @@
-"""The issuer's admin API (bearer ``rt.admin_token``): credential offers (OpenID4VCI 1.0 §4.1) for a person of
-the population register with a QR code, credential status changes (draft-ietf-oauth-status-list, contracts.md),
-granted mandates, and approval of deferred issuance.
+"""The issuer's admin API (bearer ``LOMMEBOK_ISSUER_ADMIN_TOKEN``): credential offers (OpenID4VCI 1.0 §4.1) for a
+person of the population register with a QR code, credential status changes (draft-ietf-oauth-status-list,
+contracts.md), granted mandates, and approval of deferred issuance.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from eidcore import jose
 from eidcore.errors import FormatError, InvalidClaim, InvalidRequest, InvalidToken, UnknownPerson
 from eidcore.identity import LevelOfAssurance
 from eidcore.registers import Person
-from eidcore.runtime import secret_matches
 from issuer.core import PRE_AUTH_GRANT, Issuer
 from issuer.models import IssMandate
 from issuer.oauth import tx_code_hash
@@ -29,11 +28,8 @@ __all__ = ["check_admin", "create_mandate", "create_offer", "resolve_person", "s
 
 
 def check_admin(issuer: Issuer, request: Request[Any, Any, Any]) -> None:
-    """RFC 6750 bearer check against the admin token (constant time); 401 otherwise."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    expected = issuer.rt.admin_token
-    if scheme.lower() != "bearer" or not token or expected is None or not secret_matches(token.strip(), expected):
+    """RFC 6750 bearer check against the issuer's own admin token (constant time); 401 otherwise."""
+    if not issuer.rt.admin_authorized("issuer", request.headers.get("authorization")):
         raise InvalidToken("a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"})
 
 

@@ -21,7 +21,7 @@ import verifier.app
 import wallet_api.app
 from eidcore.runtime import Runtime
 from eidcore.settings import SERVICES, ServiceName, Settings
-from eidcore.web import error_handlers, health_handlers
+from eidcore.web import edge_config, error_handlers, health_handlers
 
 SERVICE_MODULES = {"issuer": issuer.app, "verifier": verifier.app, "wallet": wallet_api.app}
 TITLES = {
@@ -124,5 +124,6 @@ def create_root_app(settings: Settings, services: Sequence[ServiceName] = SERVIC
         on_shutdown=[stop],
         openapi_config=None,
         state=State({"runtime": rt}),
+        **edge_config(),
     )
     return Dispatcher(root, mounts)

@@ -50,6 +50,7 @@ def serve(host: str, port: int, service: str, workers: int | None) -> None:
     from eidcore.runtime import Runtime
 
     rt = Runtime(settings)
+    rt.services.update(services)  # type: ignore[arg-type]  # production: these services' admin tokens
     try:
         asyncio.run(_preflight(rt))
     except (ConfigurationError, StorageUnavailable) as exc:
@@ -87,8 +88,10 @@ def _banner(settings: Settings, services: list[str], rt: Any) -> None:
     click.echo(f"  store     {'redis' if settings.redis_url else 'in-memory (single worker)'}")
     if rt.keys is not None and rt.keys.directory is not None:
         click.echo(f"  keys      {rt.keys.directory} (trust anchor: {rt.keys.directory / 'trust-anchors.pem'})")
-    if rt.admin_token_file is not None:
-        click.echo(f"  admin API bearer token: {rt.admin_token_file}")
+    for s in services:
+        token_file = rt.admin_token_files.get(s)
+        if token_file is not None:
+            click.echo(f"  {s} admin API bearer token: {token_file}")
     secrets_dir = settings.data_dir / "secrets"
     rp = sorted(secrets_dir.glob("rp-*")) if secrets_dir.exists() else []
     for f in rp:

@@ -1,7 +1,7 @@
 """``lommebok issuer``: credential offers and credential status through the issuer's admin API over HTTP.
 
-The admin bearer token comes from the settings (``LOMMEBOK_ADMIN_TOKEN``) or, in development, from the file the
-server created (``<data_dir>/secrets/admin-token``).
+The admin bearer token comes from the settings (``LOMMEBOK_ISSUER_ADMIN_TOKEN``) or, in development, from the
+file the server created (``<data_dir>/secrets/admin-token-issuer``).
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ def _settings() -> Settings:
 
 
 def _admin_token(settings: Settings) -> str:
-    if settings.admin_token:
-        return settings.admin_token
-    path = settings.data_dir / "secrets" / "admin-token"
+    """The issuer's admin token: ``LOMMEBOK_ISSUER_ADMIN_TOKEN`` (or the dev ``LOMMEBOK_ADMIN_TOKEN``), else the
+    file the dev server wrote."""
+    if settings.issuer_admin_token or settings.admin_token:
+        return settings.issuer_admin_token or settings.admin_token or ""
+    path = settings.data_dir / "secrets" / "admin-token-issuer"
     try:
         return path.read_text().strip()
     except OSError:
         raise click.ClickException(
-            f"no admin token: set LOMMEBOK_ADMIN_TOKEN or start `lommebok serve` once (it writes {path})"
+            f"no admin token: set LOMMEBOK_ISSUER_ADMIN_TOKEN or start `lommebok serve` once (it writes {path})"
         ) from None
 
 

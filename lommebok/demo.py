@@ -7,11 +7,12 @@ phone is reported lost and revoked at the wallet provider, which revokes its cre
 presentation is refused by the verifier, with the reason.
 
 Against a running server (``--url``, default http://localhost:8000, on this machine: the demo reads the
-server's dev secrets under ``--data-dir``, or the admin token from ``LOMMEBOK_ADMIN_TOKEN`` when the server was
-given one), or, when none answers, against the whole stack started in this process on a temporary SQLite
-database. Verifiers cache a status list for its ``ttl`` (draft-ietf-oauth-status-list), so a revocation reaches
-a verifier that has just fetched the list only after that time: in-process the demo moves its clock past it;
-against a running server it waits that long (the dev server's ttl is short), at most ``--wait``. When the
+server's dev secrets under ``--data-dir``, or the admin tokens from ``LOMMEBOK_ISSUER_ADMIN_TOKEN`` and
+``LOMMEBOK_WALLET_ADMIN_TOKEN`` (or the dev ``LOMMEBOK_ADMIN_TOKEN``) when the server was given them),
+or, when none answers, against the whole stack started in this process on a temporary SQLite database.
+Verifiers cache a status list for its ``ttl`` (draft-ietf-oauth-status-list), so a revocation reaches a verifier
+that has just fetched the list only after that time: in-process the demo moves its clock past it; against a
+running server it waits that long (the dev server's ttl is short), at most ``--wait``. When the
 services run apart, ``--issuer-url`` / ``--verifier-url`` / ``--wallet-url`` say where.
 """
 
@@ -44,7 +45,8 @@ class Target:
     http: httpx.AsyncClient
     data_dir: Path
     keys_dir: Path
-    admin_token: str
+    #: the admin API bearer token of each service the demo administers (issuer, wallet)
+    admin_tokens: dict[str, str]
     rp_key: str
     trust_anchors: list[x509.Certificate]
     clock: Clock
@@ -74,9 +76,11 @@ async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None 
         raise click.ClickException(f"cannot read the trust anchors under {keys_dir}: run the demo on the server's "
                                    "machine with --data-dir pointing at its data directory") from None
     async with httpx.AsyncClient(timeout=30) as http:
-        admin_token = os.environ.get("LOMMEBOK_ADMIN_TOKEN") or _read_secret(data_dir / "secrets" / "admin-token",
-                                                                             "admin token")
-        yield Target(url, http, data_dir, keys_dir, admin_token,
+        admin_tokens = {
+            s: os.environ.get(f"LOMMEBOK_{s.upper()}_ADMIN_TOKEN") or os.environ.get("LOMMEBOK_ADMIN_TOKEN")
+            or _read_secret(data_dir / "secrets" / f"admin-token-{s}", f"{s} admin token") for s in ("issuer", "wallet")
+        }
+        yield Target(url, http, data_dir, keys_dir, admin_tokens,
                      _read_secret(data_dir / "secrets" / "rp-demo", "demo relying party key"), list(anchors),
                      SYSTEM_CLOCK, embedded=False, urls=dict(urls or {}))
 
@@ -96,9 +100,10 @@ async def embedded_target(url: str) -> AsyncIterator[Target]:
         await rt.start()
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url, timeout=30) as http:
-                assert rt.keys is not None and rt.admin_token is not None
+                assert rt.keys is not None
                 data_dir = settings.data_dir
-                yield Target(url, http, data_dir, settings.effective_keys_dir, rt.admin_token,
+                tokens = {str(s): t for s, t in rt.admin_tokens.items()}
+                yield Target(url, http, data_dir, settings.effective_keys_dir, tokens,
                              _read_secret(data_dir / "secrets" / "rp-demo", "demo relying party key"),
                              list(rt.keys.trust_anchors), clock, embedded=True)
         finally:
@@ -193,7 +198,8 @@ async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
     from wallet_api.holder.store import LocalStore
     from wallet_api.holder.wallet import Wallet
 
-    admin = {"Authorization": f"Bearer {t.admin_token}"}
+    issuer_admin = {"Authorization": f"Bearer {t.admin_tokens['issuer']}"}
+    wallet_admin = {"Authorization": f"Bearer {t.admin_tokens['wallet']}"}
     rp = {"Authorization": f"Bearer {t.rp_key}"}
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory(prefix="lommebok-demo-wallet-") as wdir:
@@ -210,7 +216,7 @@ async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
              "oauth-client-attestation+jwt, cnf = the instance key)")
 
         p.step("The issuer offers Kari a PID; the wallet receives it")
-        r = await t.http.post(f"{t.url('issuer')}/admin/offers", headers=admin,
+        r = await t.http.post(f"{t.url('issuer')}/admin/offers", headers=issuer_admin,
                               json={"person": "kari", "credential_configuration_ids": ["pid_vc_sd_jwt"]})
         if r.status_code != 201:
             p.fail(f"the issuer's admin API answered {r.status_code}: {r.text[:300]}")
@@ -265,7 +271,7 @@ async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
              f"at {str(log[0]['shared_at'])[11:19]} UTC")
 
         p.step("Kari loses her phone; the service desk revokes it at the wallet provider")
-        r = await t.http.post(f"{t.url('wallet')}/admin/instances/{view['id']}/status", headers=admin,
+        r = await t.http.post(f"{t.url('wallet')}/admin/instances/{view['id']}/status", headers=wallet_admin,
                               json={"action": "revoke"})
         if r.status_code != 200:
             p.fail(f"the wallet provider answered {r.status_code}: {r.text[:300]}")

@@ -5,7 +5,7 @@ Routes (mount-relative, under ``/verifier``):
 - relying-party API (bearer API key per relying party): ``POST /rp/transactions``,
   ``GET /rp/transactions/{id}``, ``POST /rp/transactions/{id}/redeem`` (same-device ``response_code``),
   ``GET /rp/transactions/{id}/events`` (server-sent events, status only, never claim values);
-- admin (bearer ``rt.admin_token``): ``POST /admin/relying-parties``;
+- admin (bearer ``LOMMEBOK_VERIFIER_ADMIN_TOKEN``): ``POST /admin/relying-parties``;
 - wallet-facing (OpenID4VP 1.0 §5.10, §8.2, §8.3): ``GET|POST /request/{id}`` (the request object, RFC 9101) and
   ``POST /response/{id}`` (``direct_post`` and ``direct_post.jwt``).
 """
@@ -22,7 +22,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ControllerRouterHandler
 
 from eidcore.errors import InvalidRequest, InvalidToken
-from eidcore.runtime import Runtime, secret_matches
+from eidcore.runtime import Runtime
 from eidcore.settings import Settings, load_settings
 from eidcore.web import service_app
 from verifier.oidc import oidc_handlers, oidc_well_known_handlers
@@ -116,8 +116,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
     async def create_relying_party(data: JSONBody[dict[str, Any]],
                                    authorization: AuthHeader = None) -> Response[dict[str, Any]]:
         """Register a relying party (admin bearer token); the API key is in the answer, only once."""
-        token = (authorization or "")[7:] if (authorization or "").startswith("Bearer ") else ""
-        if not token or rt.admin_token is None or not secret_matches(token, rt.admin_token):
+        if not rt.admin_authorized("verifier", authorization):
             raise InvalidToken("the admin bearer token is required",
                                headers={"WWW-Authenticate": 'Bearer realm="verifier-admin"'})
         name, profiles, uris = data.get("name"), data.get("allowed_profiles"), data.get("redirect_uris", [])

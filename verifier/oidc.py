@@ -389,9 +389,7 @@ def oidc_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
         """Register an OIDC client (admin bearer token): ``name``, ``redirect_uris``, ``login`` (``pid`` or
         ``employee``), optional ``client_id``, ``orgnr``, ``require_any`` (role codes / access packages) and
         ``confidential`` (then the answer holds the client secret, once)."""
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if not token or rt.admin_token is None or not secret_matches(token, rt.admin_token):
+        if not rt.admin_authorized("verifier", request.headers.get("authorization")):
             raise InvalidToken("the admin bearer token is required",
                                headers={"WWW-Authenticate": 'Bearer realm="verifier-admin"'})
         body = jose.parse_json_object(await request.body(), what="request")

@@ -26,7 +26,7 @@ from sqlmodel import col, select
 
 from eidcore.encoding import b64u_decode
 from eidcore.errors import InvalidRequest, InvalidToken, NotFound, ParsingError, PreconditionFailed
-from eidcore.runtime import Runtime, secret_matches
+from eidcore.runtime import Runtime
 from eidcore.settings import Settings, load_settings
 from eidcore.web import service_app
 from wallet_api import guardian, mandates, service
@@ -264,8 +264,7 @@ def decode_cursor(cursor: str | None, *, maximum: int = INT64_MAX) -> int:
 
 
 def require_admin(rt: Runtime, authorization: str | None) -> None:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token or rt.admin_token is None or not secret_matches(token, rt.admin_token):
+    if not rt.admin_authorized("wallet", authorization):
         raise InvalidToken("the admin API needs the admin bearer token",
                            headers={"WWW-Authenticate": 'Bearer realm="lommebok-admin"'})
 

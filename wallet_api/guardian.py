@@ -89,7 +89,7 @@ from eidcore.errors import (
 from eidcore.kek import is_wrapped_text, unwrap_text, wrap_text
 from eidcore.registers import SqlPopulationRegister
 from eidcore.registers.records import Person
-from eidcore.runtime import Runtime, pseudonym, secret_matches
+from eidcore.runtime import Runtime, pseudonym
 from wallet_api import service
 from wallet_api.consent import issue_consent
 from wallet_api.models import WalInstance, WalTransaction
@@ -528,10 +528,10 @@ async def decide(rt: Runtime, request_id: str, status: str, by: str, *, guardian
 
 
 async def _issuer_admin(rt: Runtime, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-    """Call the issuer's admin API (bearer ``rt.admin_token``); (HTTP status, JSON body or {})."""
+    """Call the issuer's admin API (bearer: the issuer's admin token); (HTTP status, JSON body or {})."""
     url = rt.settings.service_url("issuer") + path
     try:
-        resp = await rt.http.post(url, json=body, headers={"Authorization": f"Bearer {rt.admin_token}"})
+        resp = await rt.http.post(url, json=body, headers={"Authorization": f"Bearer {rt.admin_tokens['issuer']}"})
     except Exception as exc:
         raise UpstreamUnavailable(f"the issuer could not be reached ({type(exc).__name__})") from exc
     out = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
@@ -1023,9 +1023,7 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
     # -- the relying-party category registry (administrator) ----------------------------------------
 
     def require_admin(authorization: str | None) -> None:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token or rt.admin_token is None or not secret_matches(token,
-                                                                                                    rt.admin_token):
+        if not rt.admin_authorized("wallet", authorization):
             raise InvalidToken("the admin API needs the admin bearer token",
                                headers={"WWW-Authenticate": 'Bearer realm="lommebok-admin"'})
 

@@ -84,7 +84,8 @@ async def _issuer(rt: Runtime, path: str, body: dict[str, Any]) -> dict[str, Any
     """A call to the issuer's admin API; a refusal or an outage becomes :class:`UpstreamUnavailable`."""
     url = rt.settings.service_url("issuer") + path
     try:
-        r = await rt.http.post(url, json=body, headers={"Authorization": f"Bearer {rt.admin_token}"}, timeout=15)
+        r = await rt.http.post(url, json=body, headers={"Authorization": f"Bearer {rt.admin_tokens['issuer']}"},
+                               timeout=15)
         data = r.json()
     except Exception as exc:  # network failure or a body that is not JSON
         raise UpstreamUnavailable("the issuer did not answer") from exc

@@ -358,7 +358,7 @@ async def sync_issuer(rt: Runtime, inst: WalInstance, action: Action) -> WalInst
     outcome: dict[str, Any] = {"action": action}
     try:
         resp = await rt.http.post(url, json={"action": action, "instance_jkt": inst.jkt},
-                                  headers={"Authorization": f"Bearer {rt.admin_token}"})
+                                  headers={"Authorization": f"Bearer {rt.admin_tokens['issuer']}"})
         body = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
         if resp.status_code == 200 and isinstance(body, dict) and isinstance(body.get("updated"), int):
             creds = body.get("credentials")

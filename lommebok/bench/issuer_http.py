@@ -109,7 +109,7 @@ async def _bench(n: int) -> dict[str, float]:
     try:
         await rt.start()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=cast(Any, app)), base_url=BASE)
-        r = await client.post("/issuer/admin/offers", headers={"Authorization": f"Bearer {rt.admin_token}"},
+        r = await client.post("/issuer/admin/offers", headers={"Authorization": f"Bearer {rt.admin_tokens['issuer']}"},
                               json={"person": "kari", "credential": CONFIG, "tx_code": False})
         code = r.json()["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
         r = await client.post("/issuer/token", data={

@@ -20,11 +20,13 @@ def test_serve_runs_all_three_services(tmp_path: Path) -> None:
             assert httpx.get(f"{base}/{service}/ready").json()["status"] == "ok"
         assert "Lommebok" in httpx.get(f"{base}/").text
     banner = proc.stdout.read() if proc.stdout else ""
-    assert f"admin API bearer token: {tmp_path / 'var' / 'secrets' / 'admin-token'}" in banner
+    for service in ("issuer", "verifier", "wallet"):  # one admin token per service, each in its own 0600 file
+        token_file = tmp_path / "var" / "secrets" / f"admin-token-{service}"
+        assert f"{service} admin API bearer token: {token_file}" in banner
+        assert token_file.stat().st_mode & 0o077 == 0
     assert f"relying-party API key: {tmp_path / 'var' / 'secrets' / 'rp-demo'}" in banner
     assert (tmp_path / "var" / "lommebok.db").exists()
     assert (tmp_path / "var" / "keys" / "trust-anchors.pem").exists()
-    assert (tmp_path / "var" / "secrets" / "admin-token").stat().st_mode & 0o077 == 0
 
 
 def test_serve_one_service_alone(tmp_path: Path) -> None:
@@ -50,6 +52,11 @@ def test_serve_on_postgres_and_redis(tmp_path: Path, clean_postgres_url: str, re
         ({"LOMMEBOK_REDIS_URL": "redis://127.0.0.1:1/0"}, "redis unreachable"),
         ({"LOMMEBOK_CONSENT_AGE": "old"}, "LOMMEBOK_CONSENT_AGE"),
         ({"LOMMEBOK_WORKERS": "4"}, "LOMMEBOK_REDIS_URL"),
+        # production: one shared admin token is refused, naming the per-service variables; a weak one by its name
+        ({"LOMMEBOK_ENVIRONMENT": "production", "LOMMEBOK_ADMIN_TOKEN": "x"}, "LOMMEBOK_VERIFIER_ADMIN_TOKEN"),
+        ({"LOMMEBOK_ENVIRONMENT": "production", "LOMMEBOK_ISSUER_ADMIN_TOKEN": "x",
+          "LOMMEBOK_VERIFIER_ADMIN_TOKEN": "x" * 43, "LOMMEBOK_WALLET_ADMIN_TOKEN": "x" * 43},
+         "LOMMEBOK_ISSUER_ADMIN_TOKEN is too weak"),
     ],
 )
 def test_serve_refuses_bad_configuration_clearly(tmp_path: Path, extra: dict[str, str], message: str) -> None:

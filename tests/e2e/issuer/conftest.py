@@ -39,7 +39,7 @@ class Helper:
 
     @property
     def admin(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.rt.admin_token}"}
+        return {"Authorization": f"Bearer {self.rt.admin_tokens['issuer']}"}
 
     async def metadata(self) -> IssuerMetadata:
         return await fetch_metadata(self.stack.client, ISSUER)

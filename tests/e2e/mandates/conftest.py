@@ -28,7 +28,9 @@ class Env:
         self.stack = stack
         self.rt: Any = stack.runtime
         self.client = stack.client
-        self.admin = {"Authorization": f"Bearer {self.rt.admin_token}"}
+        self.admin = {"Authorization": f"Bearer {self.rt.admin_tokens['issuer']}"}
+        self.wallet_admin = {"Authorization": f"Bearer {self.rt.admin_tokens['wallet']}"}
+        self.verifier_admin = {"Authorization": f"Bearer {self.rt.admin_tokens['verifier']}"}
         key = (stack.settings.data_dir / "secrets" / "rp-demo").read_text().strip()
         self.rp = {"Authorization": f"Bearer {key}"}
 

@@ -22,7 +22,7 @@ OP = "http://localhost:8000/verifier/oidc"
 
 
 async def _client(env: Env, **body: Any) -> dict[str, Any]:
-    r = await env.client.post("/verifier/admin/oidc-clients", headers=env.admin,
+    r = await env.client.post("/verifier/admin/oidc-clients", headers=env.verifier_admin,
                               json={"name": "Fjordvik intranett", "redirect_uris": [CALLBACK], **body})
     assert r.status_code == 201, r.text
     out: dict[str, Any] = r.json()

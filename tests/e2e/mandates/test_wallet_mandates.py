@@ -25,7 +25,7 @@ async def _wallet_of(env: Env, person_id: str) -> ProviderClient:
     """A registered wallet instance (dev device attestation) bound to ``person_id`` by the service desk."""
     c = ProviderClient(env.client, "http://localhost:8000/wallet", jose.generate_signing_key(), clock=env.rt.clock)
     view = await c.register(load_or_create_device_maker(env.stack.settings.effective_keys_dir, clock=SYSTEM_CLOCK))
-    r = await env.client.post(f"/wallet/admin/instances/{view['id']}/person", headers=env.admin,
+    r = await env.client.post(f"/wallet/admin/instances/{view['id']}/person", headers=env.wallet_admin,
                               json={"person": person_id})
     assert r.status_code == 200, r.text
     return c

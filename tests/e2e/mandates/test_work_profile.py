@@ -55,7 +55,7 @@ async def _wallet(env: Env, tmp_path: Path, pid: vp.HeldSdJwtVc, role: vp.HeldSd
 async def _bind(env: Env, w: Wallet, alias: str) -> None:
     person = await SqlPopulationRegister(env.rt.db).get_by_alias(alias)
     assert w.store.instance is not None
-    r = await env.client.post(f"/wallet/admin/instances/{w.store.instance['id']}/person", headers=env.admin,
+    r = await env.client.post(f"/wallet/admin/instances/{w.store.instance['id']}/person", headers=env.wallet_admin,
                               json={"person": person.national_id or person.person_id})
     assert r.status_code == 200, r.text
 

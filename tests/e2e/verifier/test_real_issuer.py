@@ -36,7 +36,7 @@ class Env:
         self.stack = stack
         self.rt: Any = stack.runtime
         self.client = stack.client
-        self.admin = {"Authorization": f"Bearer {self.rt.admin_token}"}
+        self.admin = {"Authorization": f"Bearer {self.rt.admin_tokens['issuer']}"}
         key = (stack.settings.data_dir / "secrets" / "rp-demo").read_text().strip()
         self.rp = {"Authorization": f"Bearer {key}"}
 

@@ -12,7 +12,7 @@ from tests.e2e.verifier.conftest import VerifierEnv
 
 
 async def _new_rp(env: VerifierEnv, profiles: list[str] | None = None) -> str:
-    admin = env.rt.admin_token
+    admin = env.rt.admin_tokens["verifier"]
     r = await env.client.post("/verifier/admin/relying-parties", headers={"Authorization": f"Bearer {admin}"},
                               json={"name": "Fjordvik kommune", "allowed_profiles": profiles or ["age-over-18"],
                                     "redirect_uris": ["https://fjordvik.example/"]})

@@ -44,7 +44,7 @@ def test_cli_wallet_against_a_running_server(server: tuple[str, Path], tmp_path:
     keys = list((tmp_path / "w" / "keys").iterdir())
     assert len(keys) == 1 and keys[0].stat().st_mode & 0o077 == 0
 
-    admin = {"Authorization": f"Bearer {(data / 'secrets' / 'admin-token').read_text().strip()}"}
+    admin = {"Authorization": f"Bearer {(data / 'secrets' / 'admin-token-issuer').read_text().strip()}"}
     offer = httpx.post(f"{url}/issuer/admin/offers", headers=admin,
                        json={"person": "kari", "credential_configuration_ids": ["pid_vc_sd_jwt"]}).json()
     out = wallet("receive", offer["offer_uri"], input=f"{offer['tx_code']}\n")
@@ -164,7 +164,7 @@ def test_cli_wallet_login_flows_deferred_backup_and_restore(server: tuple[str, P
         assert r.exit_code == 0, r.output
         return r.output
 
-    admin = {"Authorization": f"Bearer {(data / 'secrets' / 'admin-token').read_text().strip()}"}
+    admin = {"Authorization": f"Bearer {(data / 'secrets' / 'admin-token-issuer').read_text().strip()}"}
 
     def offer(**body: object) -> dict[str, object]:
         r = httpx.post(f"{url}/issuer/admin/offers", headers=admin, json={"person": "kari", **body})

@@ -19,8 +19,8 @@ from .conftest import ATTESTING_STACK_TTL, device_maker
 from .story import Deployment, run_story
 
 
-def admin(stack: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.runtime.admin_token}"}
+def admin(stack: Any, service: str = "issuer") -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.runtime.admin_tokens[service]}"}
 
 
 def rp(stack: Any) -> dict[str, str]:
@@ -67,7 +67,7 @@ async def test_the_issue_story_in_one_process(attesting_stack: Any, tmp_path: Pa
         await asyncio.sleep(ttl + 1)
 
     d = Deployment(http=stack.client, issuer=stack.url("/issuer"), verifier=stack.url("/verifier"),
-                   wallet=stack.url("/wallet"), admin_token=stack.runtime.admin_token,
+                   wallet=stack.url("/wallet"), admin_token=stack.runtime.admin_tokens['issuer'],
                    rp_key=rp(stack)["Authorization"].split(" ", 1)[1], trust_anchors=stack.runtime.keys.trust_anchors,
                    clock=stack.runtime.clock, device=device_maker(stack), wait_past_status_ttl=wait_it_out)
     await run_story(d, tmp_path)
@@ -79,7 +79,7 @@ async def test_revoked_phone_gets_no_new_pid(clocked_stack: Any, tmp_path: Path)
     phone = wallet(stack, tmp_path / "phone")
     view = await phone.register(device_maker(stack))
     await issue_pid(stack, phone, "kari", ["pid_vc_sd_jwt"])
-    r = await stack.client.post(f"/wallet/admin/instances/{view['id']}/status", headers=admin(stack),
+    r = await stack.client.post(f"/wallet/admin/instances/{view['id']}/status", headers=admin(stack, "wallet"),
                                 json={"action": "revoke"})
     assert r.status_code == 200 and r.json()["issuer_sync"]["updated"] == 1
     with pytest.raises(RemoteProblem) as exc:
@@ -111,10 +111,10 @@ async def test_backup_and_restore_on_new_device(stack: Any, tmp_path: Path) -> N
     with pytest.raises(InvalidRequest):  # not bound to Erik yet: no backup visible
         await new.restore("correct horse battery staple")
     person = await stack.client.post("/wallet/admin/persons/instances", json={"person": await _erik(stack)},
-                                     headers=admin(stack))
+                                     headers=admin(stack, "wallet"))
     assert len(person.json()["items"]) == 1
     r = await stack.client.post(f"/wallet/admin/instances/{new.store.instance['id']}/person",  # type: ignore[index]
-                                json={"person": await _erik(stack)}, headers=admin(stack))
+                                json={"person": await _erik(stack)}, headers=admin(stack, "wallet"))
     assert r.status_code == 200
     with pytest.raises(InvalidRequest) as exc:
         await new.restore("wrong passphrase")

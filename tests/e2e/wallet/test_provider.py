@@ -30,7 +30,7 @@ WALLET = "http://localhost:8000/wallet"
 
 
 def admin(stack: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.runtime.admin_token}"}
+    return {"Authorization": f"Bearer {stack.runtime.admin_tokens['wallet']}"}
 
 
 async def bind(stack: Any, instance_id: str, alias: str) -> None:

@@ -47,7 +47,8 @@ class Family:
         self.stack = stack
         self.rt: Any = stack.runtime
         self.http = stack.client
-        self.admin = {"Authorization": f"Bearer {self.rt.admin_token}"}
+        self.admin = {"Authorization": f"Bearer {self.rt.admin_tokens['issuer']}"}
+        self.wallet_admin = {"Authorization": f"Bearer {self.rt.admin_tokens['wallet']}"}
         key = (stack.settings.data_dir / "secrets" / "rp-demo").read_text().strip()
         self.rp = {"Authorization": f"Bearer {key}"}
         self.wallet_url = stack.url("/wallet")
@@ -67,7 +68,7 @@ class Family:
     async def guardian(self, alias: str) -> ProviderClient:
         """A wallet bound to the person (as after presenting their PID; here the admin binding)."""
         c, view = await self.new_wallet()
-        r = await self.http.post(f"/wallet/admin/instances/{view['id']}/person", headers=self.admin,
+        r = await self.http.post(f"/wallet/admin/instances/{view['id']}/person", headers=self.wallet_admin,
                                  json={"person": await self.person_id(alias)})
         assert r.status_code == 200, r.text
         return c

@@ -26,10 +26,10 @@ async def test_category_rules_follow_the_registry_not_the_request(family: Family
                                                                           "category": "video"})
     assert r.status_code == 401
     for client_id, category in ((video.client_id, "video"), (other.client_id, "health")):
-        r = await family.http.put("/wallet/admin/youth/relying-parties", headers=family.admin,
+        r = await family.http.put("/wallet/admin/youth/relying-parties", headers=family.wallet_admin,
                                   json={"client_id": client_id, "category": category, "name": category.title()})
         assert r.status_code == 200, r.text
-    listed = (await family.http.get("/wallet/admin/youth/relying-parties", headers=family.admin)).json()
+    listed = (await family.http.get("/wallet/admin/youth/relying-parties", headers=family.wallet_admin)).json()
     assert {(e["client_id"], e["category"]) for e in listed} == {(video.client_id, "video"),
                                                                   (other.client_id, "health")}
     rules = {"rules": [{"client_id": "*", "category": "video", "claim": AGE13, "effect": "allow"},
