@@ -319,7 +319,11 @@ def oidc_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
             raise NotFound("the login session is unknown or expired")
         tx = await bridge.svc.get_for_rp(await bridge.rp(), data["tx_id"])
         if tx.status in ("pending", "responded"):
-            return Response({"status": tx.status}, status_code=202, headers={**NO_STORE, "Retry-After": "1"})
+            # a refused response leaves the login open (the real wallet may still answer); say what was refused
+            waiting: dict[str, Any] = {"status": tx.status}
+            if tx.refused_count:
+                waiting["refused_attempts"] = [a.get("check") for a in tx.refused or []]
+            return Response(waiting, status_code=202, headers={**NO_STORE, "Retry-After": "1"})
         if await bridge.consume("session", session[:64]) is None:
             raise NotFound("the login session is unknown or expired")
         base: dict[str, str] = {"iss": op_issuer(rt)}

@@ -64,8 +64,8 @@ async def test_configured_relying_party_and_trust_by_type(configured: VerifierEn
                               trust_anchors=env.anchors)
     assert denied.status_code == 400
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "sd_jwt.issuer_trust"
-    assert "no issuer is trusted" in tx["failure"]["reason"]
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "sd_jwt.issuer_trust"
+    assert "no issuer is trusted" in denied.body["error_description"]
 
 
 @pytest.mark.parametrize(("doc", "text"), [

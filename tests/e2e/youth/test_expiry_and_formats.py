@@ -54,7 +54,7 @@ async def test_consent_expires_within_minutes(family: Family) -> None:
     consent = emma.youth.held(await emma.youth.outcome(asked["id"]), emma.key)
     family.rt.clock.advance(CONSENT_VALIDITY + 61)  # past exp and the verifier's 60 s clock skew
     status, tx = await family.answer(created, [emma.credential, consent])
-    assert status == 400 and tx["failure"]["check"] == "sd_jwt.validity", tx
+    assert status == 400 and tx["refused_attempts"][-1]["check"] == "sd_jwt.validity", tx
 
 
 async def test_unanswered_request_expires_and_the_child_sees_it(family: Family) -> None:
@@ -78,7 +78,7 @@ async def test_mdoc_age_presentation_needs_the_consent_too(family: Family) -> No
     query = {"credentials": [{"id": "age_mdoc", "format": "mso_mdoc", "meta": {"doctype_value": AV},
                               "claims": [{"path": [AV, "age_over_13"]}]}]}
     status, tx = await family.answer(await family.ask(query), [held])
-    assert status == 400 and tx["failure"]["check"] == "youth.consent_required", tx
+    assert status == 400 and tx["refused_attempts"][-1]["check"] == "youth.consent_required", tx
 
     created = await family.ask(query)
     req = await family.request(created)
