@@ -144,7 +144,8 @@ class VerifierService:
                 trust = TrustConfig.by_type_id(types, self.config.trust)
             prefixes = list(self.config.status_list_prefixes
                             or [f"{self.rt.settings.service_url('issuer')}/status/"])
-            self._validator = Validator(trust, clock=self.rt.clock, http=self.rt.http, status_prefixes=prefixes)
+            self._validator = Validator(trust, clock=self.rt.clock, http=self.rt.http, status_prefixes=prefixes,
+                                        status_required=types.status_required)
         self._validator.set_http(self.rt.http)
         return self._validator
 
