@@ -59,7 +59,7 @@ from verifier.config import load_verifier_config
 from verifier.models import VerRelyingParty, VerTransaction
 from verifier.profiles import PROFILES, Contains, build_profile, mark_wallet_profiles, wallet_profile_marks
 from verifier.validation import CheckFailed, ResponseContext, TrustConfig, Validator
-from verifier.youth import YouthPolicy, has_consent_query, with_consent_query
+from verifier.youth import YouthPolicy, strip_claims, with_age_claims, with_consent_query
 
 log = logging.getLogger("lommebok.verifier")
 
@@ -152,10 +152,8 @@ class VerifierService:
     def now(self) -> int:
         return int(self.rt.clock.timestamp())
 
-    def youth_policy(self, dcql_query: Mapping[str, Any]) -> YouthPolicy | None:
-        """The youth policy (:mod:`verifier.youth`) of a transaction whose query asks for the guardian consent."""
-        if not has_consent_query(dcql_query):
-            return None
+    def youth_policy(self) -> YouthPolicy:
+        """The youth policy (:mod:`verifier.youth`): it protects the holder, so every transaction has it."""
         return YouthPolicy(self.rt.settings.consent_age, (self.rt.settings.service_url("wallet"),), self.rt.clock)
 
     def client_id(self, prefix: str, response_uri: str) -> str:
@@ -274,6 +272,9 @@ class VerifierService:
             marks = wallet_profile_marks(body["dcql_query"])
         else:
             raise InvalidRequest("profile or dcql_query is required")
+        if "youth_policy" in body:
+            raise InvalidRequest("youth_policy is not a relying-party parameter: the youth policy protects the "
+                                 "holder (guardian consent below the consent age) and applies to every transaction")
         mode = body.get("response_mode", "direct_post.jwt")
         if mode not in RESPONSE_MODES:
             raise InvalidRequest("response_mode must be direct_post or direct_post.jwt")
@@ -300,9 +301,11 @@ class VerifierService:
         public_enc_jwk = {k: v for k, v in enc_jwk.items() if k in PUBLIC_JWK_MEMBERS} if enc_jwk else None
         now = self.now()
         ttl = self.rt.settings.verifier.transaction_ttl
+        dcql_query, youth_added = youth_query(mark_wallet_profiles(query.to_json(), marks),
+                                              self.rt.settings.consent_age)
         tx = VerTransaction(
             id=tx_id, rp_id=rp.id, status="pending", profile=profile_name, profile_params=dict(params),
-            dcql_query=youth_query(mark_wallet_profiles(query.to_json(), marks), body),
+            dcql_query=dcql_query,
             client_id=self.client_id(prefix, self.response_uri(tx_id)),
             response_mode=mode, request_uri_method=method, nonce=secrets.token_urlsafe(32),
             state=secrets.token_urlsafe(32), enc_jwk=public_enc_jwk, redirect_uri_template=template,
@@ -312,6 +315,8 @@ class VerifierService:
             tx.profile_params = {**tx.profile_params, "_same_holder": list(same_holder)}
         if contains:
             tx.profile_params = {**tx.profile_params, "_contains": [c.to_json() for c in contains]}
+        if youth_added:
+            tx.profile_params = {**tx.profile_params, "_youth_added": youth_added}
         async with self.rt.db.session() as s:
             s.add(tx)
             await s.commit()
@@ -565,6 +570,7 @@ class VerifierService:
             await self._refuse(slot.id, "wallet_error", error=outcome.code)
             return {}
         result, checks = outcome
+        result = strip_claims(result, slot.youth_added)  # what the youth policy asked for, the RP did not
         if await self.rt.store.consume(key) is None:  # another worker accepted a valid response first
             await self._not_waiting(slot.id)
         self._notify(slot.id)  # now "responded"
@@ -616,7 +622,7 @@ class VerifierService:
                               openid4vp_session_transcript(slot.client_id, slot.nonce, response_uri, thumbprint))
         return await self.validator.validate(
             DcqlQuery.parse(slot.dcql_query), vp_token, ctx, same_holder=slot.same_holder,
-            contains=tuple(Contains.from_json(c) for c in slot.contains), youth=self.youth_policy(slot.dcql_query))
+            contains=tuple(Contains.from_json(c) for c in slot.contains), youth=self.youth_policy())
 
     async def _not_waiting(self, tx_id: str) -> NoReturn:
         """Refuse a response to a transaction that takes none (unknown, expired, or already answered)."""
@@ -707,13 +713,15 @@ class Slot:
     same_holder: tuple[str, str] | None
     contains: list[list[Any]] = field(default_factory=list)
     """:class:`verifier.profiles.Contains` checks as JSON."""
+    youth_added: list[list[Any]] = field(default_factory=list)
+    """``[query id, claim path]`` the youth policy added to the query (:func:`verifier.youth.with_age_claims`)."""
 
     @classmethod
     def of(cls, tx: VerTransaction) -> Slot:
         same = tx.profile_params.get("_same_holder")
         return cls(tx.id, tx.state, tx.nonce, tx.client_id, tx.response_mode, tx.dcql_query, tx.enc_jwk,
                    tx.redirect_uri_template, (same[0], same[1]) if isinstance(same, list) and len(same) == 2 else None,
-                   list(tx.profile_params.get("_contains", [])))
+                   list(tx.profile_params.get("_contains", [])), list(tx.profile_params.get("_youth_added", [])))
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -726,13 +734,14 @@ class Slot:
         return cls(**d)
 
 
-def youth_query(query: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-    """The transaction's DCQL query with the optional guardian consent query (:mod:`verifier.youth`), unless the
-    relying party turned the youth policy off with ``"youth_policy": false``."""
-    on = body.get("youth_policy", True)
-    if not isinstance(on, bool):
-        raise InvalidRequest("youth_policy must be a boolean")
-    return with_consent_query(query) if on else query
+def youth_query(query: dict[str, Any], consent_age: int) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The transaction's DCQL query with what the youth policy (:mod:`verifier.youth`) needs: the claim that decides
+    the consent age in every Credential Query for a type that carries an age, and the optional guardian consent
+    query. Returns it and the ``[query id, path]`` pairs added."""
+    with_age, added = with_age_claims(query, consent_age)
+    out = with_consent_query(with_age)
+    DcqlQuery.parse(out)  # still a valid query (OpenID4VP 1.0 §6)
+    return out, added
 
 
 def _fill(template: str, code: str) -> str:

@@ -375,7 +375,8 @@ class Validator:
                                        list[str]] | None = None) -> tuple[dict[str, Any], list[str]]:
         """Validate a ``vp_token`` (OpenID4VP 1.0 §8.1, §8.6); returns (result per query id, passed checks).
 
-        ``youth`` is the youth policy (:class:`verifier.youth.YouthPolicy`), run after the other checks.
+        ``youth`` is the youth policy (:class:`verifier.youth.YouthPolicy`), run after each presentation is verified
+        and before the DCQL and cross-credential checks.
         Raises :class:`CheckFailed` naming the first failed check.
         """
         if not isinstance(vp_token, Mapping) or not vp_token:
@@ -403,6 +404,8 @@ class Validator:
                     raise
                 out.append(r)
             results[qid] = out
+        # the youth policy first: a presentation that leaves the holder's age undecided fails youth.age_undecidable
+        youth_checks = youth(query, results, ctx) if youth is not None else []
         dcql = check_vp_token(query, {q: [r.presentation for r in rs] for q, rs in results.items()})
         if dcql.failure is not None:
             root = dcql.failure.cause or dcql.failure
@@ -415,8 +418,7 @@ class Validator:
             self._same_holder(results, *same_holder)
             checks.append("same_holder")
             checks.append("mandate.validity")
-        if youth is not None:
-            checks.extend(youth(query, results, ctx))
+        checks.extend(youth_checks)
         out_result = {
             qid: [{"format": r.presentation.format, "type": r.type_name, "claims": r.claims, "checks": r.checks}
                   for r in rs]

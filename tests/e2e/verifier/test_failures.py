@@ -21,7 +21,7 @@ from tests.e2e.verifier.conftest import VerifierEnv
 from verifier.models import VerTransaction
 from wallet_api.holder import vp
 
-PID_ASKED = [["given_name"], ["family_name"], ["birthdate"]]
+PID_ASKED = [["given_name"], ["family_name"], ["birthdate"], ["age_equal_or_over", "13"]]
 
 
 async def _request(env: VerifierEnv, **body: Any) -> tuple[dict[str, Any], vp.AuthorizationRequest]:

@@ -1,4 +1,4 @@
-"""Consents and requests expire; the policy holds for mdoc presentations too; a relying party may turn it off.
+"""Consents and requests expire; the policy holds for mdoc presentations too; no relying party turns it off.
 
 On a clock the tests move forward (``lommebok.demo.OffsetClock``), sqlite-memory and postgres-redis.
 """
@@ -18,7 +18,7 @@ from eidcore.settings import Settings
 from lommebok.app import create_root_app
 from lommebok.demo import OffsetClock
 from tests.e2e.conftest import BASE, Stack
-from tests.e2e.youth.family import Family
+from tests.e2e.youth.family import Family, age_query
 from wallet_api.consent import CONSENT_VALIDITY
 from wallet_api.guardian import REQUEST_TTL
 
@@ -91,13 +91,13 @@ async def test_mdoc_age_presentation_needs_the_consent_too(family: Family) -> No
     assert tx["result"]["age_mdoc"][0]["claims"][AV] == {"age_over_13": False}
 
 
-async def test_relying_party_can_turn_the_youth_policy_off(family: Family) -> None:
+async def test_relying_party_cannot_turn_the_youth_policy_off(family: Family) -> None:
     kari = await family.guardian("kari")
     emma = await family.child("emma", kari)
-    created = await family.ask(youth_policy=False)
-    assert "credential_sets" not in created["dcql_query"]
-    status, tx = await family.answer(created, [emma.credential])
-    assert status == 200 and tx["status"] == "validated" and "youth.age" not in tx["checks"], tx
-    r = await family.http.post("/verifier/rp/transactions", headers=family.rp,
-                               json={"profile": "age-over-13", "youth_policy": "no"})
-    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    for value in (False, "no"):
+        r = await family.http.post("/verifier/rp/transactions", headers=family.rp,
+                                   json={"dcql_query": age_query(), "youth_policy": value})
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+        assert "youth_policy" in r.json()["error_description"]
+    status, tx = await family.answer(await family.ask(), [emma.credential])
+    assert status == 400 and tx["refused_attempts"][-1]["check"] == "youth.consent_required", tx

@@ -201,11 +201,19 @@ async def test_consent_age_setting_fifteen_changes_the_outcome(stack15: Stack) -
     family = Family(stack15)
     kari = await family.guardian("kari")
     jonas = await family.child("jonas", kari)
-    # age_over_13 true no longer shows the holder is at the consent age: the youth credential asks for consent
-    status, tx = await family.answer(await family.ask(), [jonas.credential])
+    emma = await family.child("emma", kari)
+    # the relying party asks for age_over_13; the verifier adds age_over_15 (the consent age) to the query itself
+    created = await family.ask()
+    assert ["age_equal_or_over", "15"] in [c["path"] for c in created["dcql_query"]["credentials"][0]["claims"]]
+    # jonas (15) shows it: no consent needed, and the relying party's result holds what it asked for
+    status, tx = await family.answer(created, [jonas.credential])
+    assert status == 200 and tx["status"] == "validated" and "youth.age" in tx["checks"], tx
+    assert tx["result"]["age"][0]["claims"]["age_equal_or_over"] == {"13": True}
+    # emma (10) needs the consent, and the refusal names the consent age
+    status, tx = await family.answer(await family.ask(), [emma.credential])
     assert status == 400 and tx["refused_attempts"][-1]["check"] == "youth.consent_required", tx
     assert family.last_answer is not None and "(15)" in family.last_answer.body["error_description"]
-    # a verifier asking for age_over_15 gets true from a 15-year-old: no consent needed
+    # a verifier asking for age_over_15 itself gets true from a 15-year-old: no consent needed
     status, tx = await family.answer(await family.ask(age_query(15)), [jonas.credential])
     assert status == 200 and tx["status"] == "validated", tx
 
