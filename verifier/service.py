@@ -244,8 +244,15 @@ class VerifierService:
 
     # --- transactions -----------------------------------------------------------------------------------
 
-    async def create_transaction(self, rp: VerRelyingParty, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Create a transaction from a profile or a DCQL query (OpenID4VP 1.0 §5.1, §6)."""
+    async def create_transaction(self, rp: VerRelyingParty, body: Mapping[str, Any], *,
+                                 client_name: str | None = None, match_code: str | None = None) -> dict[str, Any]:
+        """Create a transaction from a profile or a DCQL query (OpenID4VP 1.0 §5.1, §6).
+
+        The request object names the service the wallet answers (``client_metadata.client_name``, RFC 7591 §2):
+        ``client_name``, by default the relying party's name. ``match_code`` (the OIDC bridge's cross-device logins;
+        not a relying-party API parameter) is a short code the login page shows and the request object carries as
+        ``match_code``, for the user to compare (OpenID4VP 1.0 §14.2, cross-device flows).
+        """
         await self.purge()
         profile_name = body.get("profile")
         params = body.get("params") or {}
@@ -317,6 +324,9 @@ class VerifierService:
             tx.profile_params = {**tx.profile_params, "_contains": [c.to_json() for c in contains]}
         if youth_added:
             tx.profile_params = {**tx.profile_params, "_youth_added": youth_added}
+        tx.profile_params = {**tx.profile_params, "_client_name": (client_name or rp.name)[:200]}
+        if match_code is not None:
+            tx.profile_params = {**tx.profile_params, "_match_code": match_code}
         async with self.rt.db.session() as s:
             s.add(tx)
             await s.commit()
@@ -521,6 +531,9 @@ class VerifierService:
         }
         if wallet_nonce is not None:
             claims["wallet_nonce"] = wallet_nonce
+        match_code = tx.profile_params.get("_match_code")
+        if isinstance(match_code, str):
+            claims["match_code"] = match_code  # an extension parameter (§5: a wallet ignores what it does not know)
         if tx.client_id.startswith("redirect_uri:"):
             header = b64u_encode(jose.json_dumps({"alg": "none", "typ": JAR_TYP}))
             return f"{header}.{b64u_encode(jose.json_dumps(claims))}."
@@ -529,7 +542,12 @@ class VerifierService:
                              include_kid=False)
 
     def client_metadata(self, tx: VerTransaction) -> dict[str, Any]:
+        """OpenID4VP 1.0 §5.1 ``client_metadata``: formats, the response encryption key, and ``client_name``
+        (RFC 7591 §2: the service the wallet shows the user; a signed request object vouches for it)."""
         meta: dict[str, Any] = {"vp_formats_supported": VP_FORMATS_SUPPORTED}
+        name = tx.profile_params.get("_client_name")
+        if isinstance(name, str) and name:
+            meta["client_name"] = name
         if tx.enc_jwk is not None:
             pub = {k: v for k, v in tx.enc_jwk.items() if k in PUBLIC_JWK_MEMBERS}
             meta["jwks"] = {"keys": [{**pub, "use": "enc", "alg": "ECDH-ES"}]}
