@@ -176,6 +176,9 @@ class _Descriptor(BaseModel):
     sources: tuple[str, ...]
     validity: Validity
     batch: Batch
+    carries_status: bool = False
+    """Every credential of this type has a Token Status List entry (``status`` claim / MSO ``status``,
+    draft-ietf-oauth-status-list §6): a verifier refuses one without it (it could not be checked for revocation)."""
     notes: tuple[str, ...] = ()
     mdoc: MdocSpec
 
@@ -356,6 +359,11 @@ class CredentialTypes:
             return self._by_id[type_id]
         except KeyError:
             raise UnknownCredentialType(f"no credential type {type_id!r}") from None
+
+    @property
+    def status_required(self) -> frozenset[str]:
+        """The ``vct`` and docType values of the types that carry status (:attr:`CredentialType.carries_status`)."""
+        return frozenset(v for t in self._by_id.values() if t.carries_status for v in (t.vct, t.doctype))
 
     def by_vct(self, vct: str) -> CredentialType:
         """The type whose SD-JWT VC ``vct`` this is."""

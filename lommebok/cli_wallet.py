@@ -255,10 +255,14 @@ def show(ctx: Ctx, credential: str | None) -> None:
 
 @wallet_group.command("present")
 @click.argument("request_uri")
-@click.option("--yes", is_flag=True, help="Share without asking.")
+@click.option("--yes", is_flag=True, help="Share without asking (a login's matching code still needs --code).")
+@click.option("--code", "match_code", default=None, help="The matching code the login page shows.")
 @click.pass_obj
-def present(ctx: Ctx, request_uri: str, yes: bool) -> None:
-    """Answer an OpenID4VP request (openid4vp://...): shows who asks for what, and asks before sharing."""
+def present(ctx: Ctx, request_uri: str, yes: bool, match_code: str | None) -> None:
+    """Answer an OpenID4VP request (openid4vp://...): shows who asks for what, and asks before sharing.
+
+    A cross-device login shows a matching code on its page; the wallet shows the code it received and shares only
+    when the code typed (or given with ``--code``) is the same (OpenID4VP 1.0 §14.2)."""
 
     async def work(w: Any, console: Any) -> None:
         with console.status("fetching and verifying the request ..."):
@@ -272,9 +276,14 @@ def present(ctx: Ctx, request_uri: str, yes: bool) -> None:
             console.print(f"  asks for {', '.join(q['claims'])} from {q['format']} {', '.join(q['types'])}")
         if len(preview.credentials) > 1:
             console.print("  (alternatives: the wallet answers with what it holds)")
+        if preview.match_code is not None:
+            console.print(f"  login code: [bold]{preview.match_code}[/bold] (the login page must show the same)")
         consent = yes or click.confirm("Share?", default=False)
+        typed = match_code
+        if consent and preview.match_code is not None and typed is None:
+            typed = click.prompt("Type the code the login page shows", default="", show_default=False)
         with console.status("answering ..."):
-            outcome = await w.present(preview, consent=consent)
+            outcome = await w.present(preview, consent=consent, match_code=typed)
         mark = "[green]✔[/green]" if outcome.outcome == "shared" else "[yellow]•[/yellow]"
         console.print(f"{mark} {outcome.outcome} (the verifier answered HTTP {outcome.status_code})")
         if outcome.outcome == "refused":

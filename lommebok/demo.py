@@ -252,6 +252,7 @@ async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
                 p.info(f"the wallet sends only: {', '.join(shared)} (nothing else leaves the phone)")
             res: dict[str, Any] = (await t.http.get(f"{t.url('verifier')}/rp/transactions/{tx['transaction_id']}",
                                                     headers=rp)).json()
+            res["wallet_answer"] = outcome.body  # the verifier's answer to the wallet (names a refused check)
             return res
 
         p.step("A relying party asks: is Kari over 18?")
@@ -318,10 +319,14 @@ async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
         if res.get("status") == "validated":
             p.fail("the presentation was still accepted (the verifier's cached status list has not expired)")
             return False
-        raw = res.get("failure")
-        failure: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        p.ok(f"[bold]refused[/bold] ({res.get('status')}): {failure.get('check', res.get('failed_check'))}: "
-             f"{failure.get('reason', '')}")
+        # a refused response leaves the transaction pending (the relying party sees the refused check); the
+        # verifier's answer to the wallet gives the reason
+        refused = res.get("refused_attempts")
+        last: dict[str, Any] = refused[-1] if isinstance(refused, list) and refused else {}
+        described = str((res.get("wallet_answer") or {}).get("error_description", ""))
+        check = str(last.get("check", ""))
+        p.ok(f"[bold]refused[/bold]: {check}: {described.removeprefix(check + ': ')} (the transaction stays open "
+             f"until a valid answer or its expiry)")
         return True
 
 

@@ -73,7 +73,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
 
     @get("/rp/transactions/{tx_id:str}", operation_id="getTransaction", tags=["relying party"])
     async def get_transaction(tx_id: FromPath[str], authorization: AuthHeader = None) -> Response[dict[str, Any]]:
-        """Status (pending, responded, validated, failed, expired), checks, failure and (once validated) result."""
+        """Status (pending, responded, validated, expired), checks, failure, the refused responses
+        (``refused_attempts``: check names and times; the transaction stays pending) and (once validated) result."""
         rp = await svc.authenticate(authorization)
         return Response(svc.view(await svc.get_for_rp(rp, tx_id)), headers=NO_STORE)
 
@@ -87,7 +88,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
 
     @get("/rp/transactions/{tx_id:str}/events", operation_id="transactionEvents", tags=["relying party"])
     async def events(tx_id: FromPath[str], authorization: AuthHeader = None) -> ServerSentEvent:
-        """Server-sent events: one ``status`` event per change until the transaction ends (no claim values).
+        """Server-sent events: one ``status`` event per change (status, or a refused response counted in
+        ``refused_count``) until the transaction ends (no claim values).
 
         Changes made in this process push the event at once; changes from other processes are seen within
         ``event_poll_seconds`` (2 s)."""
@@ -95,14 +97,16 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         await svc.get_for_rp(rp, tx_id)
 
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            last = None
+            last: tuple[str, int] | None = None
             while True:
                 tx = await svc.get_for_rp(rp, tx_id)
-                if tx.status != last:
-                    last = tx.status
-                    data = {"transaction_id": tx.id, "status": tx.status}
+                if (tx.status, tx.refused_count) != last:
+                    last = (tx.status, tx.refused_count)
+                    data: dict[str, Any] = {"transaction_id": tx.id, "status": tx.status}
                     if tx.failed_check:
                         data["failed_check"] = tx.failed_check
+                    if tx.refused_count:
+                        data["refused_count"] = tx.refused_count
                     yield ServerSentEventMessage(data=json.dumps(data), event="status")
                 if tx.status in TERMINAL:
                     return

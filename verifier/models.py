@@ -5,7 +5,8 @@
 - :class:`VerTransaction`: one presentation transaction (an OpenID4VP 1.0 Authorization Request and its
   response): the request parameters (client id, nonce, state, response mode, DCQL query), the public half
   of the ephemeral ``direct_post.jwt`` key (its private half lives only in the transaction's single-use slot in
-  the key-value store, never in the database), status, the checks and the result. The result
+  the key-value store, never in the database), status, the checks and the result, and the refused responses
+  (check names and times: a response that does not validate leaves the transaction pending). The result
   holds disclosed claim values and is deleted after ``Settings.verifier.result_retention_seconds``.
 
 Times are Unix seconds (BIGINT), so SQLite and PostgreSQL store them the same way.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column
+from sqlalchemy import JSON, BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
 __all__ = ["VerRelyingParty", "VerTransaction"]
@@ -42,6 +43,7 @@ class VerTransaction(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     rp_id: str = Field(max_length=64, foreign_key="ver_relying_party.id", index=True)
     status: str = Field(max_length=16, index=True, description="pending|responded|validated|failed|expired")
+    # (``failed`` is no longer written: a refused response leaves the transaction pending, see ``refused``)
     profile: str | None = Field(default=None, max_length=64)
     profile_params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     dcql_query: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -58,6 +60,11 @@ class VerTransaction(SQLModel, table=True):
     failure_reason: str | None = Field(default=None, max_length=500)
     checks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    refused_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    """How many responses the ``response_uri`` refused (each left the transaction pending)."""
+    refused: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The most recent refused responses (at most ``verifier.service.MAX_REFUSED``): check name, wallet error code
+    and time only, never claim values."""
     created_at: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     finished_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))

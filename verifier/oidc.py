@@ -7,7 +7,11 @@ logins run on an OpenID4VP 1.0 presentation instead of a password:
 1. a registered client (:class:`OidcClient`, ``oidc_client``) sends the user to ``/oidc/authorize``;
 2. the bridge opens a verifier transaction with the client's login (``pid``: the PID; ``employee``: the employee
    role credential, optionally pinned to an organisation number and required access packages / role codes) and
-   shows the ``openid4vp://`` request as a QR code and a same-device link; ``/oidc/continue`` waits for the result;
+   shows the ``openid4vp://`` request as a QR code and a same-device link; ``/oidc/continue`` waits for the result.
+   Cross-device protections (OpenID4VP 1.0 §14.2): the login is bound to the browser that started it (an HttpOnly,
+   SameSite cookie whose secret's hash the login session keeps, checked before a code is issued), and the page
+   and the signed request object both carry the client's name (``client_metadata.client_name``) and a short
+   ``match_code``, which the wallet shows for the user to compare before sharing;
 3. once the presentation is validated (signature, holder binding, status) the user goes back to the client with a
    single-use code; ``/oidc/token`` (PKCE) answers an ID token (ES256, the verifier's key) and an access token for
    ``/oidc/userinfo``.
@@ -30,6 +34,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
@@ -209,9 +214,22 @@ class Bridge:
         return None if raw is None else jose.parse_json_object(raw, what="state")
 
 
-def _redirect(uri: str, params: dict[str, str]) -> Redirect:
+def _cookie_name(session: str) -> str:
+    """The cookie that binds one login session to its browser (one per session: parallel logins keep theirs)."""
+    return f"lommebok_login_{_sha(session)[:16]}"
+
+
+def _browser_cookie(rt: Runtime, session: str, secret: str, max_age: int) -> Cookie:
+    """HttpOnly, SameSite=Lax (the way back from the wallet is a top-level navigation), path the bridge's, Secure
+    whenever the bridge is served over https (plain http only on localhost, see the settings)."""
+    base = urlsplit(op_issuer(rt))
+    return Cookie(key=_cookie_name(session), value=secret, path=base.path or "/", max_age=max_age, httponly=True,
+                  secure=base.scheme == "https", samesite="lax")
+
+
+def _redirect(uri: str, params: dict[str, str], cookies: Sequence[Cookie] = ()) -> Redirect:
     sep = "&" if urlsplit(uri).query else "?"
-    return Redirect(uri + sep + urlencode(params), status_code=302, headers=NO_STORE)
+    return Redirect(uri + sep + urlencode(params), status_code=302, headers=NO_STORE, cookies=list(cookies))
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -225,10 +243,10 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return out
 
 
-def _page(title: str, body: str) -> Response[str]:
+def _page(title: str, body: str, cookies: Sequence[Cookie] = ()) -> Response[str]:
     doc = (f"<!doctype html><html lang='nb'><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
            f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
-    return Response(doc, media_type="text/html", headers=NO_STORE)
+    return Response(doc, media_type="text/html", headers=NO_STORE, cookies=list(cookies))
 
 
 def _client_auth(client: OidcClient, request: Request[Any, Any, Any], form: dict[str, str]) -> None:
@@ -292,34 +310,56 @@ def oidc_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
             challenge = pkce.check_challenge_request(q.get("code_challenge"), q.get("code_challenge_method"))
         except InvalidRequest as exc:
             return _redirect(redirect_uri, {**error, "error": "invalid_request", "error_description": exc.description})
+        match_code = f"{secrets.randbelow(10_000):04d}"
         created = await bridge.svc.create_transaction(await bridge.rp(), {
-            "dcql_query": _query(client.login, client.params), "response_mode": "direct_post.jwt"})
+            "dcql_query": _query(client.login, client.params), "response_mode": "direct_post.jwt"},
+            client_name=client.name, match_code=match_code)
         session = secrets.token_urlsafe(24)
+        browser = secrets.token_urlsafe(32)
         ttl = rt.settings.verifier.transaction_ttl
         await bridge.put("session", session, {
             "client_id": client.id, "redirect_uri": redirect_uri, "state": state, "nonce": q.get("nonce"),
-            "code_challenge": challenge, "tx_id": created["transaction_id"]}, ttl)
+            "code_challenge": challenge, "tx_id": created["transaction_id"], "browser_sha256": _sha(browser)}, ttl)
         cont = f"{op_issuer(rt)}/continue?session={session}"
         out = {"authorization_request": created["authorization_request"], "qr_svg": created["qr_svg"],
-               "continue_uri": cont, "expires_at": created["expires_at"]}
+               "continue_uri": cont, "expires_at": created["expires_at"], "client_name": client.name,
+               "match_code": match_code}
+        cookies = [_browser_cookie(rt, session, browser, ttl)]
         if "application/json" in request.headers.get("accept", ""):
-            return Response(out, headers=NO_STORE)
+            return Response(out, headers=NO_STORE, cookies=cookies)
         link = html.escape(created["authorization_request"])
-        return _page(f"Logg inn hos {client.name}", (
+        name = html.escape(client.name)
+        page = _page(f"Logg inn hos {client.name}", (
             f"<p>Skann koden med lommeboka di / Scan with your wallet</p>{created['qr_svg']}"
+            f"<p>Lommeboka skal vise <strong>{name}</strong> og koden <strong>{match_code}</strong>. Er det noe "
+            f"annet, avbryt. / Your wallet must show <strong>{name}</strong> and the code "
+            f"<strong>{match_code}</strong>; if it shows anything else, stop.</p>"
             f"<p><a href='{link}'>Åpne lommeboka på denne enheten / Open the wallet on this device</a></p>"
-            f"<p><a href='{html.escape(cont)}'>Fortsett / Continue</a></p>"))
+            f"<p><a href='{html.escape(cont)}'>Fortsett / Continue</a></p>"), cookies)
+        return page
 
     @get("/oidc/continue", operation_id="oidcContinue", tags=["openid connect"])
-    async def cont(session: FromQuery[str]) -> Response[Any]:
+    async def cont(session: FromQuery[str], request: Request[Any, Any, Any]) -> Response[Any]:
         """After the presentation: redirect to the client with ``code``, ``state``, ``iss`` (RFC 9207), or an
-        ``access_denied`` error; while the wallet has not answered, 202 and a page that says so."""
+        ``access_denied`` error; while the wallet has not answered, 202 and a page that says so.
+
+        Only the browser that started the login gets here (OpenID4VP 1.0 §14.2, cross-device session binding):
+        ``/oidc/authorize`` set an HttpOnly, SameSite cookie holding a secret whose SHA-256 the login session keeps;
+        another browser that got hold of this URL is refused (403 ``access_denied``) and the session stays."""
         data = await bridge.get("session", session[:64])
         if data is None:
             raise NotFound("the login session is unknown or expired")
+        secret = request.cookies.get(_cookie_name(session[:64]))
+        expected = data.get("browser_sha256")
+        if not secret or not isinstance(expected, str) or not secret_matches(_sha(secret), expected):
+            raise AccessDenied("this login was started in another browser: continue it there")
         tx = await bridge.svc.get_for_rp(await bridge.rp(), data["tx_id"])
         if tx.status in ("pending", "responded"):
-            return Response({"status": tx.status}, status_code=202, headers={**NO_STORE, "Retry-After": "1"})
+            # a refused response leaves the login open (the real wallet may still answer); say what was refused
+            waiting: dict[str, Any] = {"status": tx.status}
+            if tx.refused_count:
+                waiting["refused_attempts"] = [a.get("check") for a in tx.refused or []]
+            return Response(waiting, status_code=202, headers={**NO_STORE, "Retry-After": "1"})
         if await bridge.consume("session", session[:64]) is None:
             raise NotFound("the login session is unknown or expired")
         base: dict[str, str] = {"iss": op_issuer(rt)}
@@ -338,7 +378,8 @@ def oidc_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
         code = secrets.token_urlsafe(32)
         await bridge.put("code", code, {**data, "claims": claims, "auth_time": tx.finished_at or bridge.svc.now()},
                          CODE_TTL)
-        return _redirect(data["redirect_uri"], {**base, "code": code})
+        # the session is spent: the browser forgets its cookie
+        return _redirect(data["redirect_uri"], {**base, "code": code}, [_browser_cookie(rt, session[:64], "", 0)])
 
     @post("/oidc/token", operation_id="oidcToken", tags=["openid connect"], status_code=200)
     async def token(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:

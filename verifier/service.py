@@ -9,8 +9,11 @@
   ``redirect_uri`` prefix; ``request_uri_method=post`` returns the ``wallet_nonce`` (§5.10);
 - ``direct_post`` / ``direct_post.jwt`` responses (§8.2, §8.3) to a per-transaction ``response_uri``; the response
   JWE is ECDH-ES (A128GCM or A256GCM) to an ephemeral P-256 key per transaction (HAIP 1.0);
-- single use: the response slot of a transaction (bound to its ``state`` and ``nonce``) and the same-device
-  ``response_code`` are consumed atomically from ``rt.store``;
+- single use: the response slot of a transaction (bound to its ``state`` and ``nonce``) is consumed atomically
+  from ``rt.store`` once a response validated, and so is the same-device ``response_code``; a response that does
+  not validate (or a wallet error response) is recorded as a refused attempt and the transaction stays pending
+  until a valid response or its expiry (OpenID4VP 1.0 §14.2: anyone who saw the QR code can post to the
+  ``response_uri``);
 - results keep only what the query asked for and are deleted after ``result_retention_seconds``; logs carry
   pseudonymous ids and check names, never claim values.
 """
@@ -32,7 +35,7 @@ from typing import Any, NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import bindparam, delete, or_, update
+from sqlalchemy import JSON, bindparam, delete, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
@@ -56,7 +59,7 @@ from verifier.config import load_verifier_config
 from verifier.models import VerRelyingParty, VerTransaction
 from verifier.profiles import PROFILES, Contains, build_profile, mark_wallet_profiles, wallet_profile_marks
 from verifier.validation import CheckFailed, ResponseContext, TrustConfig, Validator
-from verifier.youth import YouthPolicy, has_consent_query, with_consent_query
+from verifier.youth import YouthPolicy, strip_claims, with_age_claims, with_consent_query
 
 log = logging.getLogger("lommebok.verifier")
 
@@ -141,17 +144,16 @@ class VerifierService:
                 trust = TrustConfig.by_type_id(types, self.config.trust)
             prefixes = list(self.config.status_list_prefixes
                             or [f"{self.rt.settings.service_url('issuer')}/status/"])
-            self._validator = Validator(trust, clock=self.rt.clock, http=self.rt.http, status_prefixes=prefixes)
+            self._validator = Validator(trust, clock=self.rt.clock, http=self.rt.http, status_prefixes=prefixes,
+                                        status_required=types.status_required)
         self._validator.set_http(self.rt.http)
         return self._validator
 
     def now(self) -> int:
         return int(self.rt.clock.timestamp())
 
-    def youth_policy(self, dcql_query: Mapping[str, Any]) -> YouthPolicy | None:
-        """The youth policy (:mod:`verifier.youth`) of a transaction whose query asks for the guardian consent."""
-        if not has_consent_query(dcql_query):
-            return None
+    def youth_policy(self) -> YouthPolicy:
+        """The youth policy (:mod:`verifier.youth`): it protects the holder, so every transaction has it."""
         return YouthPolicy(self.rt.settings.consent_age, (self.rt.settings.service_url("wallet"),), self.rt.clock)
 
     def client_id(self, prefix: str, response_uri: str) -> str:
@@ -242,8 +244,15 @@ class VerifierService:
 
     # --- transactions -----------------------------------------------------------------------------------
 
-    async def create_transaction(self, rp: VerRelyingParty, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Create a transaction from a profile or a DCQL query (OpenID4VP 1.0 §5.1, §6)."""
+    async def create_transaction(self, rp: VerRelyingParty, body: Mapping[str, Any], *,
+                                 client_name: str | None = None, match_code: str | None = None) -> dict[str, Any]:
+        """Create a transaction from a profile or a DCQL query (OpenID4VP 1.0 §5.1, §6).
+
+        The request object names the service the wallet answers (``client_metadata.client_name``, RFC 7591 §2):
+        ``client_name``, by default the relying party's name. ``match_code`` (the OIDC bridge's cross-device logins;
+        not a relying-party API parameter) is a short code the login page shows and the request object carries as
+        ``match_code``, for the user to compare (OpenID4VP 1.0 §14.2, cross-device flows).
+        """
         await self.purge()
         profile_name = body.get("profile")
         params = body.get("params") or {}
@@ -270,6 +279,9 @@ class VerifierService:
             marks = wallet_profile_marks(body["dcql_query"])
         else:
             raise InvalidRequest("profile or dcql_query is required")
+        if "youth_policy" in body:
+            raise InvalidRequest("youth_policy is not a relying-party parameter: the youth policy protects the "
+                                 "holder (guardian consent below the consent age) and applies to every transaction")
         mode = body.get("response_mode", "direct_post.jwt")
         if mode not in RESPONSE_MODES:
             raise InvalidRequest("response_mode must be direct_post or direct_post.jwt")
@@ -296,9 +308,11 @@ class VerifierService:
         public_enc_jwk = {k: v for k, v in enc_jwk.items() if k in PUBLIC_JWK_MEMBERS} if enc_jwk else None
         now = self.now()
         ttl = self.rt.settings.verifier.transaction_ttl
+        dcql_query, youth_added = youth_query(mark_wallet_profiles(query.to_json(), marks),
+                                              self.rt.settings.consent_age)
         tx = VerTransaction(
             id=tx_id, rp_id=rp.id, status="pending", profile=profile_name, profile_params=dict(params),
-            dcql_query=youth_query(mark_wallet_profiles(query.to_json(), marks), body),
+            dcql_query=dcql_query,
             client_id=self.client_id(prefix, self.response_uri(tx_id)),
             response_mode=mode, request_uri_method=method, nonce=secrets.token_urlsafe(32),
             state=secrets.token_urlsafe(32), enc_jwk=public_enc_jwk, redirect_uri_template=template,
@@ -308,6 +322,11 @@ class VerifierService:
             tx.profile_params = {**tx.profile_params, "_same_holder": list(same_holder)}
         if contains:
             tx.profile_params = {**tx.profile_params, "_contains": [c.to_json() for c in contains]}
+        if youth_added:
+            tx.profile_params = {**tx.profile_params, "_youth_added": youth_added}
+        tx.profile_params = {**tx.profile_params, "_client_name": (client_name or rp.name)[:200]}
+        if match_code is not None:
+            tx.profile_params = {**tx.profile_params, "_match_code": match_code}
         async with self.rt.db.session() as s:
             s.add(tx)
             await s.commit()
@@ -405,6 +424,10 @@ class VerifierService:
             out["authorization_request"] = self.authorization_request_uri(tx)
         if tx.failed_check:
             out["failure"] = {"check": tx.failed_check, "reason": tx.failure_reason}
+        if tx.refused_count:
+            # responses the response_uri refused (the transaction stayed pending): check names and times only
+            out["refused_attempts"] = list(tx.refused or [])
+            out["refused_count"] = tx.refused_count
         if tx.status == "validated":
             if tx.redirect_uri_template and not tx.redeemed:
                 out["result_withheld"] = "same-device transaction: redeem the response_code to read the result"
@@ -508,6 +531,9 @@ class VerifierService:
         }
         if wallet_nonce is not None:
             claims["wallet_nonce"] = wallet_nonce
+        match_code = tx.profile_params.get("_match_code")
+        if isinstance(match_code, str):
+            claims["match_code"] = match_code  # an extension parameter (§5: a wallet ignores what it does not know)
         if tx.client_id.startswith("redirect_uri:"):
             header = b64u_encode(jose.json_dumps({"alg": "none", "typ": JAR_TYP}))
             return f"{header}.{b64u_encode(jose.json_dumps(claims))}."
@@ -516,7 +542,12 @@ class VerifierService:
                              include_kid=False)
 
     def client_metadata(self, tx: VerTransaction) -> dict[str, Any]:
+        """OpenID4VP 1.0 §5.1 ``client_metadata``: formats, the response encryption key, and ``client_name``
+        (RFC 7591 §2: the service the wallet shows the user; a signed request object vouches for it)."""
         meta: dict[str, Any] = {"vp_formats_supported": VP_FORMATS_SUPPORTED}
+        name = tx.profile_params.get("_client_name")
+        if isinstance(name, str) and name:
+            meta["client_name"] = name
         if tx.enc_jwk is not None:
             pub = {k: v for k, v in tx.enc_jwk.items() if k in PUBLIC_JWK_MEMBERS}
             meta["jwks"] = {"keys": [{**pub, "use": "enc", "alg": "ECDH-ES"}]}
@@ -526,62 +557,41 @@ class VerifierService:
     async def handle_response(self, tx_id: str, form: Mapping[str, str]) -> dict[str, Any]:
         """The ``response_uri`` (OpenID4VP 1.0 §8.2 direct_post, §8.3.1 direct_post.jwt, §8.5 errors).
 
-        The transaction's single-use response slot (its request parameters) is consumed first, atomically; the
-        outcome is written with one conditional UPDATE (still pending and unexpired), so a response racing the
-        expiry, or a second response, can never overwrite an outcome.
+        The ``response_uri`` is in the QR code, so anyone who saw it can post to it (OpenID4VP 1.0 §14.2): a
+        response that does not validate is refused (400 ``invalid_request`` naming the check) and recorded as a
+        refused attempt (check name and time, :meth:`_refuse`), and the transaction stays pending for the real
+        wallet until its expiry. A wallet error response (§8.5, e.g. the user declined) is recorded the same way
+        (answered 200), without closing the door on a later valid response to the same request.
+
+        Nothing is written before the response is valid: the single-use response slot is read, the response
+        validated, and only then the slot consumed atomically (``GETDEL``: one winner across workers) and the
+        outcome written with one conditional UPDATE (still pending and unexpired). A valid response is accepted
+        exactly once; a second one, or one racing the expiry, is refused.
         """
         self.start_retention()
-        raw = await self.rt.store.consume(f"ver:resp:{tx_id}") if isinstance(tx_id, str) and len(tx_id) <= 64 \
-            else None
+        key = f"ver:resp:{tx_id}"
+        raw = await self.rt.store.get(key) if isinstance(tx_id, str) and len(tx_id) <= 64 else None
         if raw is None:
-            tx = await self._load(tx_id)
-            if tx is None:
-                raise InvalidRequest("unknown transaction")
-            tx = await self._expire_if_due(tx)
-            if tx.status == "expired":
-                raise InvalidRequest("the transaction has expired")
-            raise InvalidRequest("the transaction is no longer waiting for a response")
+            await self._not_waiting(tx_id)
         slot = Slot.decode(raw)
-        self._notify(slot.id)  # now "responded"
-        params: Mapping[str, Any] = form
-        thumbprint = None
-        if "response" in form:
-            if slot.enc_jwk is None:
-                await self._reject(slot, "response_mode", "an encrypted response was sent for direct_post")
-            try:
-                dec = jose.decrypt_jwe(form["response"], slot.enc_jwk)
-                payload = jose.parse_json_object(dec.plaintext, what="response")
-            except (EncryptionError, ParsingError, UnsupportedAlgorithm, FormatError) as exc:
-                await self._reject(slot, "response_encryption", exc.description)
-            if dec.header.get("kid") not in (None, slot.enc_jwk.get("kid")):
-                await self._reject(slot, "response_encryption", "the JWE names another key")
-            params = payload
-            thumbprint = jwk_thumbprint_sha256(slot.enc_jwk)
-        elif slot.response_mode == "direct_post.jwt" and "error" not in form:
-            await self._reject(slot, "response_mode", "direct_post.jwt needs an encrypted response")
-        state = params.get("state")
-        if not isinstance(state, str) or not secret_matches(state, slot.state):
-            await self._reject(slot, "state", "the state does not belong to this transaction")
-        if "error" in params:
-            code = params.get("error")
-            code = code if isinstance(code, str) and code.isascii() and len(code) < 64 else "invalid"
-            await self._close(slot, "failed", failed_check="wallet_error", reason=f"the wallet answered {code}")
-            return {}
-        vp_token = params.get("vp_token")
-        if isinstance(vp_token, str):
-            try:
-                vp_token = json.loads(vp_token)
-            except ValueError:
-                await self._reject(slot, "vp_token", "vp_token is not JSON")
-        response_uri = self.response_uri(slot.id)
-        ctx = ResponseContext(slot.client_id, slot.nonce, response_uri,
-                              openid4vp_session_transcript(slot.client_id, slot.nonce, response_uri, thumbprint))
         try:
-            result, checks = await self.validator.validate(
-                DcqlQuery.parse(slot.dcql_query), vp_token, ctx, same_holder=slot.same_holder,
-                contains=tuple(Contains.from_json(c) for c in slot.contains), youth=self.youth_policy(slot.dcql_query))
+            outcome = await self._evaluate(slot, form)
         except CheckFailed as exc:
-            await self._reject(slot, exc.check, exc.reason)
+            await self._refuse(slot.id, exc.check)
+            raise InvalidRequest(f"{exc.check}: {exc.reason}") from None
+        except (RecursionError, ValueError, TypeError, LookupError, AttributeError, FormatError) as exc:
+            # hostile input that got past the parsers' own checks: refuse it, never a 500 nor a half-written state
+            log.info("transaction %s: malformed response refused (%s)", pseudonym(slot.id), type(exc).__name__)
+            await self._refuse(slot.id, "response.malformed")
+            raise InvalidRequest("response.malformed: the response could not be processed") from None
+        if isinstance(outcome, WalletError):
+            await self._refuse(slot.id, "wallet_error", error=outcome.code)
+            return {}
+        result, checks = outcome
+        result = strip_claims(result, slot.youth_added)  # what the youth policy asked for, the RP did not
+        if await self.rt.store.consume(key) is None:  # another worker accepted a valid response first
+            await self._not_waiting(slot.id)
+        self._notify(slot.id)  # now "responded"
         code_hash = None
         answer: dict[str, Any] = {}
         if slot.redirect_uri_template:
@@ -593,19 +603,96 @@ class VerifierService:
             await self.rt.store.put(f"ver:rc:{code_hash}", slot.id.encode(), self.rt.settings.verifier.transaction_ttl)
         return answer
 
+    async def _evaluate(self, slot: Slot, form: Mapping[str, str]
+                        ) -> tuple[dict[str, Any], list[str]] | WalletError:
+        """Decrypt, bind and validate one response (no side effect); :class:`CheckFailed` names what failed."""
+        params: Mapping[str, Any] = form
+        thumbprint = None
+        if "response" in form:
+            if slot.enc_jwk is None:
+                raise CheckFailed("response_mode", "an encrypted response was sent for direct_post")
+            try:
+                dec = jose.decrypt_jwe(form["response"], slot.enc_jwk)
+                payload = jose.parse_json_object(dec.plaintext, what="response")
+            except (EncryptionError, ParsingError, UnsupportedAlgorithm, FormatError) as exc:
+                raise CheckFailed("response_encryption", exc.description) from None
+            if dec.header.get("kid") not in (None, slot.enc_jwk.get("kid")):
+                raise CheckFailed("response_encryption", "the JWE names another key")
+            params = payload
+            thumbprint = jwk_thumbprint_sha256(slot.enc_jwk)
+        elif slot.response_mode == "direct_post.jwt" and "error" not in form:
+            raise CheckFailed("response_mode", "direct_post.jwt needs an encrypted response")
+        state = params.get("state")
+        if not isinstance(state, str) or not secret_matches(state, slot.state):
+            raise CheckFailed("state", "the state does not belong to this transaction")
+        if "error" in params:
+            code = params.get("error")
+            return WalletError(code if isinstance(code, str) and code.isascii() and code.replace("_", "").isalnum()
+                               and len(code) < 64 else "invalid")
+        vp_token = params.get("vp_token")
+        if isinstance(vp_token, str):
+            try:
+                vp_token = jose.parse_json_object(vp_token.encode(), what="vp_token")
+            except ParsingError:
+                raise CheckFailed("vp_token", "vp_token is not a JSON object") from None
+        response_uri = self.response_uri(slot.id)
+        ctx = ResponseContext(slot.client_id, slot.nonce, response_uri,
+                              openid4vp_session_transcript(slot.client_id, slot.nonce, response_uri, thumbprint))
+        return await self.validator.validate(
+            DcqlQuery.parse(slot.dcql_query), vp_token, ctx, same_holder=slot.same_holder,
+            contains=tuple(Contains.from_json(c) for c in slot.contains), youth=self.youth_policy())
+
+    async def _not_waiting(self, tx_id: str) -> NoReturn:
+        """Refuse a response to a transaction that takes none (unknown, expired, or already answered)."""
+        tx = await self._load(tx_id)
+        if tx is None:
+            raise InvalidRequest("unknown transaction")
+        tx = await self._expire_if_due(tx)
+        if tx.status == "expired":
+            raise InvalidRequest("the transaction has expired")
+        raise InvalidRequest("the transaction is no longer waiting for a response")
+
+    async def _refuse(self, tx_id: str, check: str, *, error: str | None = None) -> None:
+        """Record a refused response: the transaction stays pending (OpenID4VP 1.0 §14.2: anyone who saw the QR code
+        can post to the ``response_uri``). Keeps the count and the :data:`MAX_REFUSED` most recent entries, each
+        the check's name, the wallet's error code for an error response, and the time: no claim values."""
+        entry: dict[str, Any] = {"check": check, "at": self.now()}
+        if error is not None:
+            entry["error"] = error
+        for _ in range(4):
+            async with self.rt.db.session() as s:
+                tx = await s.get(VerTransaction, tx_id)
+            if tx is None or tx.status != "pending":
+                return
+            refused = [*(tx.refused or []), entry][-MAX_REFUSED:]
+            async with self.rt.db.engine.connect() as conn:
+                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                done = await auto.execute(_REFUSE, {"b_id": tx_id, "b_seen": tx.refused_count,
+                                                    "b_refused": refused, "b_count": tx.refused_count + 1})
+            if done.rowcount == 1:
+                break
+        else:  # many refusals at once: count this one, the list keeps the others
+            async with self.rt.db.engine.connect() as conn:
+                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await auto.execute(_REFUSE_COUNT, {"b_id": tx_id})
+        self._notify(tx_id)
+        log.info("transaction %s: response refused (%s%s)", pseudonym(tx_id), check, f" {error}" if error else "")
+
     async def _close(self, slot: Slot, status: str, **outcome: Any) -> None:
         """Record the outcome of a response; an expired (or already closed) transaction refuses it."""
         if not await self._finish(slot.id, status, only_if_open=True, **outcome):
-            tx = await self._load(slot.id)
-            if tx is not None and await self._expire_if_due(tx) and tx.status == "expired":
-                raise InvalidRequest("the transaction has expired")
-            raise InvalidRequest("the transaction is no longer waiting for a response")
+            await self._not_waiting(slot.id)
 
-    async def _reject(self, slot: Slot, check: str, reason: str) -> NoReturn:
-        """End the transaction as failed with the check's name and answer ``invalid_request`` (§8.5)."""
-        await self._close(slot, "failed", failed_check=check, reason=reason)
-        raise InvalidRequest(f"{check}: {reason}")
 
+@dataclass(frozen=True)
+class WalletError:
+    """A wallet's error response (OpenID4VP 1.0 §8.5): its ``error`` code only (ASCII, at most 63 characters)."""
+
+    code: str
+
+
+MAX_REFUSED = 20
+"""How many refused responses a transaction lists (the most recent; ``refused_count`` counts them all)."""
 
 PUBLIC_JWK_MEMBERS = ("kty", "crv", "x", "y", "kid")
 """The members of an EC JWK that may be stored and published (RFC 7518 §6.2.1; never ``d``)."""
@@ -618,6 +705,15 @@ _FINISH = update(VerTransaction).where(col(VerTransaction.id) == bindparam("b_id
 _FINISH_OPEN = _FINISH.where(col(VerTransaction.status) == "pending",
                              col(VerTransaction.expires_at) > bindparam("b_now"))
 """The same, only while the transaction is still pending and unexpired (a response racing the expiry loses)."""
+_REFUSE = update(VerTransaction).where(
+    col(VerTransaction.id) == bindparam("b_id"), col(VerTransaction.status) == "pending",
+    col(VerTransaction.refused_count) == bindparam("b_seen"),
+).values(refused=bindparam("b_refused", type_=JSON), refused_count=bindparam("b_count"))
+"""Append a refused response (optimistic: only if no other refusal was written since it was read)."""
+_REFUSE_COUNT = update(VerTransaction).where(
+    col(VerTransaction.id) == bindparam("b_id"), col(VerTransaction.status) == "pending",
+).values(refused_count=VerTransaction.refused_count + 1)
+"""Count a refused response without listing it."""
 
 
 @dataclass(frozen=True)
@@ -635,13 +731,15 @@ class Slot:
     same_holder: tuple[str, str] | None
     contains: list[list[Any]] = field(default_factory=list)
     """:class:`verifier.profiles.Contains` checks as JSON."""
+    youth_added: list[list[Any]] = field(default_factory=list)
+    """``[query id, claim path]`` the youth policy added to the query (:func:`verifier.youth.with_age_claims`)."""
 
     @classmethod
     def of(cls, tx: VerTransaction) -> Slot:
         same = tx.profile_params.get("_same_holder")
         return cls(tx.id, tx.state, tx.nonce, tx.client_id, tx.response_mode, tx.dcql_query, tx.enc_jwk,
                    tx.redirect_uri_template, (same[0], same[1]) if isinstance(same, list) and len(same) == 2 else None,
-                   list(tx.profile_params.get("_contains", [])))
+                   list(tx.profile_params.get("_contains", [])), list(tx.profile_params.get("_youth_added", [])))
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -654,13 +752,14 @@ class Slot:
         return cls(**d)
 
 
-def youth_query(query: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-    """The transaction's DCQL query with the optional guardian consent query (:mod:`verifier.youth`), unless the
-    relying party turned the youth policy off with ``"youth_policy": false``."""
-    on = body.get("youth_policy", True)
-    if not isinstance(on, bool):
-        raise InvalidRequest("youth_policy must be a boolean")
-    return with_consent_query(query) if on else query
+def youth_query(query: dict[str, Any], consent_age: int) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The transaction's DCQL query with what the youth policy (:mod:`verifier.youth`) needs: the claim that decides
+    the consent age in every Credential Query for a type that carries an age, and the optional guardian consent
+    query. Returns it and the ``[query id, path]`` pairs added."""
+    with_age, added = with_age_claims(query, consent_age)
+    out = with_consent_query(with_age)
+    DcqlQuery.parse(out)  # still a valid query (OpenID4VP 1.0 §6)
+    return out, added
 
 
 def _fill(template: str, code: str) -> str:

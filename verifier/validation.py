@@ -16,7 +16,9 @@ Per presentation (the format comes from the Credential Query the ``vp_token`` ke
 - status (draft-ietf-oauth-status-list): ``status_list.uri`` (allow-listed scheme/host/path only),
   ``status_list.fetch``, ``status_list.signature`` (signed by a key chaining to the type's trust anchors),
   ``status_list.validity`` (``exp``/``ttl``), ``status.revoked`` / ``status.suspended``; verified tokens are cached
-  until their ``exp``/``ttl``.
+  until their ``exp``/``ttl``; ``status.missing``: a credential of a type that carries status
+  (``credential.json`` ``carries_status``: PID, employee role, youth, mandate) without a status reference (deny
+  by default: it could not be checked for revocation).
 
 Then DCQL (:func:`eidcore.dcql.check_vp_token`: ``dcql.<check>``), the profile's array checks DCQL cannot express
 for an mdoc (``employee.roles``, ``mandate.scope``) and its cross-credential checks (``same_holder``,
@@ -26,7 +28,7 @@ for an mdoc (``employee.roles``, ``mandate.scope``) and its cross-credential che
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +39,7 @@ from cryptography import x509
 
 from eidcore import jose
 from eidcore.clock import Clock
-from eidcore.credential_types import CredentialTypes
+from eidcore.credential_types import CredentialTypes, load_credential_types
 from eidcore.dcql import MSO_MDOC, CredentialQuery, DcqlQuery, VerifiedPresentation, cbor_to_json, check_vp_token
 from eidcore.errors import (
     DeviceAuthenticationFailed,
@@ -185,8 +187,12 @@ class Validator:
     """Verifies presentations for one runtime; caches verifiers per trust set and status lists by ``ttl``."""
 
     def __init__(self, trust: TrustConfig, *, clock: Clock, http: Any, status_prefixes: Sequence[str],
-                 default_status_ttl: int = 300) -> None:
+                 default_status_ttl: int = 300, status_required: Collection[str] | None = None) -> None:
+        """``status_required``: the ``vct`` / docType values whose credentials must carry a status reference
+        (default: the types whose ``credential.json`` sets ``carries_status``)."""
         self.trust = trust
+        self.status_required = frozenset(status_required if status_required is not None
+                                         else load_credential_types().status_required)
         self.clock = clock
         self._http = http
         self.status_prefixes = tuple(status_prefixes)
@@ -369,7 +375,8 @@ class Validator:
                                        list[str]] | None = None) -> tuple[dict[str, Any], list[str]]:
         """Validate a ``vp_token`` (OpenID4VP 1.0 §8.1, §8.6); returns (result per query id, passed checks).
 
-        ``youth`` is the youth policy (:class:`verifier.youth.YouthPolicy`), run after the other checks.
+        ``youth`` is the youth policy (:class:`verifier.youth.YouthPolicy`), run after each presentation is verified
+        and before the DCQL and cross-credential checks.
         Raises :class:`CheckFailed` naming the first failed check.
         """
         if not isinstance(vp_token, Mapping) or not vp_token:
@@ -389,11 +396,16 @@ class Validator:
                     if r.status is not None:
                         await self.check_status(r.status, r.anchors)
                         r.checks.append("status")
+                    elif r.type_name in self.status_required:
+                        raise CheckFailed("status.missing", "this credential type carries a status list reference "
+                                          "and this credential has none: its revocation cannot be checked")
                 except CheckFailed as exc:
                     exc.query_id = qid
                     raise
                 out.append(r)
             results[qid] = out
+        # the youth policy first: a presentation that leaves the holder's age undecided fails youth.age_undecidable
+        youth_checks = youth(query, results, ctx) if youth is not None else []
         dcql = check_vp_token(query, {q: [r.presentation for r in rs] for q, rs in results.items()})
         if dcql.failure is not None:
             root = dcql.failure.cause or dcql.failure
@@ -406,8 +418,7 @@ class Validator:
             self._same_holder(results, *same_holder)
             checks.append("same_holder")
             checks.append("mandate.validity")
-        if youth is not None:
-            checks.extend(youth(query, results, ctx))
+        checks.extend(youth_checks)
         out_result = {
             qid: [{"format": r.presentation.format, "type": r.type_name, "claims": r.claims, "checks": r.checks}
                   for r in rs]

@@ -16,6 +16,10 @@
    encrypted (ECDH-ES, ``enc`` from ``encrypted_response_enc_values_supported``) to the verifier's key from
    ``client_metadata.jwks`` (§8.3); wallet error responses (§8.5) go unencrypted.
 
+A request may name the service (``client_metadata.client_name``) and carry a ``match_code`` (the Lommebok
+OpenID Connect bridge's cross-device logins, OpenID4VP 1.0 §14.2): :func:`present` answers it only after the user
+confirmed (:func:`confirmed`: a callback and/or the code the user read on the login page).
+
 :func:`present` runs the whole flow. Failures raise :mod:`eidcore.errors` classes (``InvalidRequest``,
 ``InvalidRequestUriMethod``, ``InvalidHeader``, ``InvalidSignature``, ``UntrustedIssuer``, ``AccessDenied``).
 """
@@ -24,9 +28,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -55,10 +60,12 @@ from eidcore.trust.x509 import validate_chain
 
 __all__ = [
     "AuthorizationRequest",
+    "Confirm",
     "HeldMdoc",
     "HeldSdJwtVc",
     "ResponseResult",
     "build_vp_token",
+    "confirmed",
     "fetch_request",
     "parse_authorization_uri",
     "present",
@@ -124,6 +131,19 @@ class AuthorizationRequest:
         if enc is None:
             raise InvalidRequest("no supported content encryption in encrypted_response_enc_values_supported")
         return dict(usable[0]), enc
+
+    @property
+    def client_name(self) -> str | None:
+        """The service's name (``client_metadata.client_name``, RFC 7591 §2), to show the user."""
+        name = self.client_metadata.get("client_name")
+        return name[:200] if isinstance(name, str) and name else None
+
+    @property
+    def match_code(self) -> str | None:
+        """The short code a cross-device login page shows (request parameter ``match_code``; OpenID4VP 1.0 §14.2):
+        the user compares it with the page before sharing."""
+        code = self.claims.get("match_code")
+        return code if isinstance(code, str) and 0 < len(code) <= 16 and code.isascii() and code.isalnum() else None
 
     def jwk_thumbprint(self) -> bytes | None:
         """The SHA-256 thumbprint of the key the response is encrypted to (``None`` for ``direct_post``)."""
@@ -401,11 +421,44 @@ async def send_error(http: httpx.AsyncClient, request: AuthorizationRequest, err
     return await post_form(http, request.response_uri, form)
 
 
+Confirm = Callable[[AuthorizationRequest], bool | Awaitable[bool]]
+"""Shows the user who asks (:attr:`AuthorizationRequest.client_name`, the client id) and the
+:attr:`AuthorizationRequest.match_code`, and returns whether the user confirms."""
+
+
+async def confirmed(request: AuthorizationRequest, *, confirm: Confirm | None = None,
+                    expected_code: str | None = None) -> bool:
+    """The user's confirmation of a request that carries a ``match_code`` (OpenID4VP 1.0 §14.2, cross-device flows:
+    the code on the page the user started from must be the one the wallet shows): ``expected_code`` (what the user
+    typed from the page) must equal it, and ``confirm`` (when given) must say yes. Deny by default: a request with a
+    code is not confirmed without either. A request without a code needs no confirmation here."""
+    if request.match_code is None:
+        return True
+    if expected_code is None and confirm is None:
+        return False
+    if expected_code is not None and not secrets.compare_digest(expected_code.encode(), request.match_code.encode()):
+        return False
+    if confirm is not None:
+        answer = confirm(request)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return bool(answer)
+    return True
+
+
 async def present(http: httpx.AsyncClient, uri: str, held: Sequence[Held], *,
-                  trust_anchors: Sequence[x509.Certificate], clock: Clock = SYSTEM_CLOCK) -> ResponseResult:
+                  trust_anchors: Sequence[x509.Certificate], clock: Clock = SYSTEM_CLOCK,
+                  confirm: Confirm | None = None, expected_code: str | None = None) -> ResponseResult:
     """The whole flow: fetch and verify the request, match, present, respond; ``access_denied`` when nothing
-    matches (the error is sent to the verifier, then raised)."""
+    matches (the error is sent to the verifier, then raised).
+
+    A request with a ``match_code`` (a cross-device login) is answered only when :func:`confirmed` (``confirm``
+    callback and/or ``expected_code``); otherwise the wallet sends ``access_denied`` and raises
+    :class:`AccessDenied`."""
     request = await fetch_request(http, uri, trust_anchors=trust_anchors, clock=clock)
+    if not await confirmed(request, confirm=confirm, expected_code=expected_code):
+        await send_error(http, request, "access_denied", "the user did not confirm the matching code")
+        raise AccessDenied("the request's matching code was not confirmed")
     try:
         vp_token = build_vp_token(request, held, clock=clock)
     except AccessDenied as exc:

@@ -10,7 +10,9 @@
   :meth:`Wallet.poll_deferred` collects them at the issuer's ``interval``; after a PID arrives the instance is bound
   to its person by presenting that PID to the wallet provider;
 - :meth:`Wallet.inspect_request` / :meth:`Wallet.present`: an OpenID4VP request (verified request object; what is
-  asked and by whom), the user's decision, the response, and an entry in the transaction log (claim names only).
+  asked and by whom: the service's ``client_name`` and, for a cross-device login, the ``match_code`` the user
+  confirms against the login page), the user's decision, the response, and an entry in the transaction log
+  (claim names only).
   A request for a work-profile credential (:func:`requested_profile`) is answered from the ``work`` profile only,
   any other from the ``private`` profile (:mod:`wallet_api.holder.store`): one answer never mixes the two, and the
   log entry (local and at the provider) names the profile whose credentials were used;
@@ -96,6 +98,11 @@ class RequestPreview:
     verifier: str
     verifier_name: str | None
     credentials: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def match_code(self) -> str | None:
+        """The code a cross-device login page shows (OpenID4VP 1.0 §14.2): the user must confirm it matches."""
+        return self.request.match_code
 
     @property
     def claim_names(self) -> list[str]:
@@ -420,12 +427,20 @@ class Wallet:
             name = meta_name
         return RequestPreview(request, request.client_id, name, describe_query(request.claims.get("dcql_query")))
 
-    async def present(self, preview: RequestPreview, *, consent: bool) -> PresentationOutcome:
-        """Answer the request: the matching presentations when the user consents, ``access_denied`` if not."""
+    async def present(self, preview: RequestPreview, *, consent: bool,
+                      match_code: str | None = None) -> PresentationOutcome:
+        """Answer the request: the matching presentations when the user consents, ``access_denied`` if not.
+
+        A request with a :attr:`RequestPreview.match_code` (a cross-device login, OpenID4VP 1.0 §14.2) is answered
+        only when ``match_code`` (what the user read on the page they started from) equals it; otherwise it is
+        declined (deny by default)."""
         request = preview.request
         queries = preview.credentials
         profile = requested_profile(request.claims) or PRIVATE
-        if not consent:
+        if consent and not await vp.confirmed(request, expected_code=match_code):
+            res = await vp.send_error(self.http, request, "access_denied", "the matching code was not confirmed")
+            outcome = PresentationOutcome("declined", res.status_code, res.body, res.redirect_uri)
+        elif not consent:
             res = await vp.send_error(self.http, request, "access_denied", "the user declined")
             outcome = PresentationOutcome("declined", res.status_code, res.body, res.redirect_uri)
         else:

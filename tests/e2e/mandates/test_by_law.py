@@ -49,7 +49,7 @@ async def test_guardian_mandate_accepted_then_revoked_when_the_guardianship_ends
     answer = await env.present(created["authorization_request"], [pid, mandate])
     assert answer.status_code == 400
     tx = await env.result(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "status.revoked"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "status.revoked"
 
     # and no new mandate credential on that basis
     r = await env.client.post("/issuer/admin/offers", headers=env.admin, json={

@@ -12,9 +12,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+import pytest
+
 from eidcore import jose
+from eidcore.errors import AccessDenied
 from eidcore.oauth import pkce
 from tests.e2e.mandates.conftest import Env
+from wallet_api.holder import vp
 
 CALLBACK = "https://intranett.fjordvik.example/callback"
 A_ORDNING = "urn:altinn:accesspackage:a-ordning"
@@ -29,6 +34,13 @@ async def _client(env: Env, **body: Any) -> dict[str, Any]:
     return out
 
 
+async def _wallet(env: Env, page: dict[str, Any], held: list[Any]) -> vp.ResponseResult:
+    """The user's wallet answers the login page's request after confirming the page's matching code."""
+    return await vp.present(env.client, page["authorization_request"], held,
+                            trust_anchors=env.rt.keys.trust_anchors, clock=env.rt.clock,
+                            expected_code=page["match_code"])
+
+
 async def _login(env: Env, client_id: str, held: Any, *, secret: str | None = None) -> dict[str, Any]:
     """Authorize (PKCE) -> present from the wallet -> continue -> token; the redirect's query (and the tokens)."""
     verifier = pkce.make_verifier()
@@ -41,8 +53,11 @@ async def _login(env: Env, client_id: str, held: Any, *, secret: str | None = No
     cont = page["continue_uri"].removeprefix("http://localhost:8000")
     r = await env.client.get(cont)
     assert r.status_code == 202 and r.json()["status"] == "pending"
-    await env.present(page["authorization_request"], [held])
+    answer = await _wallet(env, page, [held])
     r = await env.client.get(cont)
+    if answer.status_code == 400:  # refused: the login stays open for a valid presentation, the page says why
+        assert r.status_code == 202 and r.json()["status"] == "pending", r.text
+        return {"refused": r.json()["refused_attempts"], "wallet": answer.body}
     assert r.status_code == 302, r.text
     location = r.headers["location"]
     assert location.startswith(CALLBACK + "?")
@@ -108,7 +123,7 @@ async def test_employee_login_then_refused_after_the_role_is_removed(env: Env) -
     # her credential is revoked: once the verifier's cached status list expires, the login is refused
     env.rt.clock.advance(await env.status_ttl(ingrid) + 1)
     refused = await _login(env, client["client_id"], ingrid, secret=client["client_secret"])
-    assert refused["error"] == "access_denied" and "status.revoked" in refused["error_description"]
+    assert refused["refused"] == ["status.revoked"] and "status.revoked" in refused["wallet"]["error_description"]
     assert "code" not in refused
 
 
@@ -166,7 +181,7 @@ async def test_bridge_refuses_bad_authorization_and_token_requests(env: Env) -> 
     r = await env.client.get("/verifier/oidc/authorize", headers={"Accept": "application/json"},
                              params={**base, "code_challenge": pkce.s256_challenge(verifier)})
     page = r.json()
-    await env.present(page["authorization_request"], [kari])
+    await _wallet(env, page, [kari])
     r = await env.client.get(page["continue_uri"].removeprefix("http://localhost:8000"))
     code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, "client_id": "kommune-web",
@@ -200,3 +215,84 @@ async def test_ending_the_employment_revokes_the_role_credential(env: Env) -> No
     r = await env.client.post(f"/issuer/org/{fjordvik}/roles", headers=bearer,
                               json={"action": "assign", "person": "ingrid", "role": A_ORDNING})
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+
+
+async def _authorize(env: Env, client_id: str, browser: httpx.AsyncClient, *, json_page: bool = True
+                     ) -> tuple[httpx.Response, str]:
+    verifier = pkce.make_verifier()
+    r = await browser.get("/verifier/oidc/authorize", headers={"Accept": "application/json"} if json_page else {},
+                          params={"response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK,
+                                  "scope": "openid", "state": "st-1", "code_challenge": pkce.s256_challenge(verifier),
+                                  "code_challenge_method": "S256"})
+    assert r.status_code == 200, r.text
+    return r, verifier
+
+
+def _browser(env: Env) -> httpx.AsyncClient:
+    """Another browser: the same server, its own cookie jar."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=env.stack.app), base_url="http://localhost:8000")
+
+
+async def test_another_browser_with_the_continue_url_cannot_complete_the_login(env: Env) -> None:
+    await _client(env, client_id="kommune-web", login="pid")
+    kari = await env.issue("kari", "pid_vc_sd_jwt")
+    async with _browser(env) as victim, _browser(env) as attacker:
+        r, _ = await _authorize(env, "kommune-web", victim)
+        page = r.json()
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "path=/verifier/oidc" in cookie
+        cont = page["continue_uri"].removeprefix("http://localhost:8000")
+        # the wallet answers (the presenter confirmed the code); the attacker has the continue URL, not the cookie
+        assert (await _wallet(env, page, [kari])).status_code == 200
+        r = await attacker.get(cont)
+        assert r.status_code == 403 and r.json()["error"] == "access_denied", r.text
+        assert "location" not in r.headers
+        r = await env.client.get(cont)  # no cookie at all
+        assert r.status_code == 403 and r.json()["error"] == "access_denied"
+        # the browser that started the login still finishes it, once
+        r = await victim.get(cont)
+        assert r.status_code == 302 and "code=" in r.headers["location"], r.text
+        assert (await victim.get(cont)).status_code == 404
+
+
+async def test_the_request_object_names_the_service_and_carries_the_pages_code(env: Env) -> None:
+    await _client(env, client_id="kommune-web", login="pid")
+    async with _browser(env) as browser:
+        r, _ = await _authorize(env, "kommune-web", browser, json_page=False)
+        assert r.headers["content-type"].startswith("text/html")
+        page_html = r.text
+        r, _ = await _authorize(env, "kommune-web", browser)
+    page = r.json()
+    assert page["client_name"] == "Fjordvik intranett" and len(page["match_code"]) == 4
+    req = await vp.fetch_request(env.client, page["authorization_request"], trust_anchors=env.rt.keys.trust_anchors,
+                                 clock=env.rt.clock)
+    assert req.client_id.startswith("x509_hash:") and req.verifier_certificate is not None  # signed: vouched for
+    assert req.client_name == "Fjordvik intranett" and req.match_code == page["match_code"]
+    assert "Fjordvik intranett" in page_html and "<strong>" in page_html
+    codes = [c for c in page_html.split("<strong>")[1:] if c[:4].isdigit()]
+    assert codes and len(codes[0].split("</strong>")[0]) == 4
+
+
+async def test_the_wallet_shares_only_after_the_code_is_confirmed(env: Env) -> None:
+    await _client(env, client_id="kommune-web", login="pid")
+    kari = await env.issue("kari", "pid_vc_sd_jwt")
+    async with _browser(env) as browser:
+        r, _ = await _authorize(env, "kommune-web", browser)
+        page = r.json()
+        anchors = env.rt.keys.trust_anchors
+        wrong = "0000" if page["match_code"] != "0000" else "1111"
+        for kwargs in ({}, {"expected_code": wrong}, {"confirm": lambda req: False}):
+            with pytest.raises(AccessDenied):
+                await vp.present(env.client, page["authorization_request"], [kari], trust_anchors=anchors,
+                                 clock=env.rt.clock, **kwargs)
+        shown: list[tuple[str | None, str | None]] = []
+
+        def confirm(req: vp.AuthorizationRequest) -> bool:
+            shown.append((req.client_name, req.match_code))
+            return True
+
+        ok = await vp.present(env.client, page["authorization_request"], [kari], trust_anchors=anchors,
+                              clock=env.rt.clock, confirm=confirm, expected_code=page["match_code"])
+        assert ok.status_code == 200 and shown == [("Fjordvik intranett", page["match_code"])]
+        r = await browser.get(page["continue_uri"].removeprefix("http://localhost:8000"))
+        assert r.status_code == 302 and "code=" in r.headers["location"]

@@ -78,4 +78,4 @@ async def test_grant_accept_present_and_revoke_through_the_wallet(env: Env) -> N
     answer = await env.present(created["authorization_request"], [pid, mandate])
     assert answer.status_code == 400
     tx = await env.result(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "status.revoked"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "status.revoked"

@@ -96,7 +96,7 @@ async def test_work_requests_are_answered_from_the_work_profile_only(env: Env, t
     with pytest.raises(AccessDenied):
         await w.present(preview, consent=True)
     tx = await env.result(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "wallet_error"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "wallet_error"
 
     # a private request is answered from the private profile
     created = await env.ask(profile="pid-basic")
@@ -130,7 +130,7 @@ async def test_a_pid_query_marked_work_only_gets_no_answer_from_a_private_pid(en
     with pytest.raises(AccessDenied):
         await w.present(preview, consent=True)
     tx = await env.result(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "wallet_error"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "wallet_error"
 
     # the same query without the mark is answered with the private PID
     created = await env.ask(dcql_query={"credentials": [PID_QUERY]})

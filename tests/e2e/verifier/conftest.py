@@ -14,7 +14,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import httpx
 import pytest
@@ -135,10 +135,17 @@ class VerifierEnv:
 
     # --- credentials ---------------------------------------------------------------------------------
 
+    def fresh_status(self, type_id: str) -> StatusReference | None:
+        """A valid entry in a new test status list when the type carries status (as the issuer gives every one)."""
+        return self.status.new(self.stack.url("")) if self.types.get(type_id).carries_status else None
+
     def sd_jwt(self, type_id: str, *, claims: dict[str, Any] | None = None, disclosable: list[list[Any]] | None = None,
-               status: StatusReference | None = None, issuer: SigningIdentity | None = None,
+               status: StatusReference | Literal["fresh"] | None = "fresh", issuer: SigningIdentity | None = None,
                key: jose.SigningKey | None = None) -> HeldSdJwtVc:
+        """An SD-JWT VC of ``type_id``; ``status`` ``"fresh"`` (default): a valid entry if the type carries status."""
         ct = self.types.get(type_id)
+        if status == "fresh":
+            status = self.fresh_status(type_id)
         claims = dict(claims if claims is not None else ct.example)
         if disclosable is None:
             disclosable = [list(p) for p in ct.sd_paths if _present(claims, p)]
@@ -149,9 +156,13 @@ class VerifierEnv:
                            status=status, expires_in=3600)
         return HeldSdJwtVc(issued.compact, holder)
 
-    def mdoc(self, type_id: str, *, claims: dict[str, Any] | None = None, status: StatusReference | None = None,
-             issuer: SigningIdentity | None = None) -> HeldMdoc:
+    def mdoc(self, type_id: str, *, claims: dict[str, Any] | None = None,
+             status: StatusReference | Literal["fresh"] | None = "fresh", issuer: SigningIdentity | None = None
+             ) -> HeldMdoc:
+        """An mdoc of ``type_id``; ``status`` as for :meth:`sd_jwt`."""
         ct = self.types.get(type_id)
+        if status == "fresh":
+            status = self.fresh_status(type_id)
         device = ec.generate_private_key(ec.SECP256R1())
         ident = issuer or self.rt.keys.issuer
         issued = issue_mdoc(

@@ -1,5 +1,6 @@
-"""Every validation check fails when it should: the transaction ends failed (or expired) with the check's name,
-and the response endpoint answers the spec's ``400 {"error": "invalid_request"}`` (never a 500)."""
+"""Every validation check fails when it should: the response endpoint answers the spec's
+``400 {"error": "invalid_request"}`` (never a 500) and the relying party sees the refused attempt by the check's
+name, while the transaction stays pending for a valid response (or ends expired)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from tests.e2e.verifier.conftest import VerifierEnv
 from verifier.models import VerTransaction
 from wallet_api.holder import vp
 
-PID_ASKED = [["given_name"], ["family_name"], ["birthdate"]]
+PID_ASKED = [["given_name"], ["family_name"], ["birthdate"], ["age_equal_or_over", "13"]]
 
 
 async def _request(env: VerifierEnv, **body: Any) -> tuple[dict[str, Any], vp.AuthorizationRequest]:
@@ -40,12 +41,17 @@ def _sd_presentation(held: vp.HeldSdJwtVc, req: vp.AuthorizationRequest, *, disc
 
 
 async def _expect_failed(env: VerifierEnv, created: dict[str, Any], result: vp.ResponseResult, check: str,
-                         status: str = "failed") -> dict[str, Any]:
+                         status: str = "pending") -> dict[str, Any]:
+    """The response was refused with ``check``: still pending (refused attempt listed), or ``expired``."""
     assert result.status_code == 400, result.body
     assert result.body["error"] == "invalid_request"
     tx = await env.read(created["transaction_id"])
     assert tx["status"] == status
-    assert tx["failure"]["check"] == check, tx["failure"]
+    if status == "pending":
+        assert tx["refused_attempts"][-1]["check"] == check, tx["refused_attempts"]
+        assert "failure" not in tx
+    else:
+        assert tx["failure"]["check"] == check, tx["failure"]
     assert "result" not in tx
     return tx
 
@@ -195,8 +201,8 @@ async def test_wallet_error_response(env: VerifierEnv) -> None:
     result = await vp.send_error(env.client, req, "access_denied", "the user declined")
     assert result.status_code == 200 and result.body == {}
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "wallet_error"
-    assert "access_denied" in tx["failure"]["reason"]
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "wallet_error"
+    assert tx["refused_attempts"][-1]["error"] == "access_denied"
 
 
 async def test_wallet_without_matching_credentials_sends_access_denied(env: VerifierEnv) -> None:
@@ -205,7 +211,7 @@ async def test_wallet_without_matching_credentials_sends_access_denied(env: Veri
     with pytest.raises(AccessDenied):
         await vp.present(env.client, created["authorization_request"], [employee], trust_anchors=env.anchors)
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "wallet_error"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "wallet_error"
 
 
 async def test_malformed_responses_are_400_never_500(env: VerifierEnv) -> None:
@@ -217,7 +223,7 @@ async def test_malformed_responses_are_400_never_500(env: VerifierEnv) -> None:
     r = await env.client.post(req.response_uri, data={"vp_token": "[not json", "state": req.state or ""})
     assert r.status_code == 400
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "vp_token"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "vp_token"
 
 
 async def test_mandate_for_another_agent_fails_same_holder(env: VerifierEnv) -> None:
@@ -249,4 +255,4 @@ async def test_employee_of_another_organisation_fails_dcql(env: VerifierEnv) -> 
     result = await vp.send_response(env.client, req, token)
     assert result.status_code == 400
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] in ("dcql.values", "dcql.claims")
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] in ("dcql.values", "dcql.claims")

@@ -49,7 +49,7 @@ async def test_a_kb_jwt_sent_anyway_is_still_verified(env: VerifierEnv) -> None:
     result = await vp.send_response(env.client, req, {"p": [pres]})
     assert result.status_code == 400
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "key_binding.nonce"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "key_binding.nonce"
 
 
 async def test_binding_is_required_by_default(env: VerifierEnv) -> None:
@@ -60,7 +60,7 @@ async def test_binding_is_required_by_default(env: VerifierEnv) -> None:
     result = await vp.send_response(env.client, req, {"p": [pres]})
     assert result.status_code == 400
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"].startswith("key_binding.")
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"].startswith("key_binding.")
 
 
 async def test_state_is_mandatory_for_an_unbound_presentation(env: VerifierEnv) -> None:
@@ -70,4 +70,4 @@ async def test_state_is_mandatory_for_an_unbound_presentation(env: VerifierEnv) 
     r = await env.client.post(req.response_uri, data={"vp_token": json.dumps(token)})
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "state"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "state"

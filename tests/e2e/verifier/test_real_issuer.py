@@ -137,7 +137,7 @@ async def test_pid_from_the_issuer_validates_then_fails_once_revoked(stack: Stac
     env.rt.clock.advance(await _ttl(env, _status_uri(env, held)) + 1)
     tx = await _pid_round(env, fmt, held, "direct_post")
     assert tx["_http"] == 400
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "status.revoked"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "status.revoked"
 
 
 async def test_suspended_pid_fails_and_passes_again_once_reinstated(stack: Stack) -> None:
@@ -149,7 +149,7 @@ async def test_suspended_pid_fails_and_passes_again_once_reinstated(stack: Stack
     env.rt.clock.advance(ttl + 1)
     tx = await _pid_round(env, "dc+sd-jwt", held)
     assert tx["_http"] == 400
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "status.suspended"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "status.suspended"
     await env.status("reinstate", "kari", "pid")
     env.rt.clock.advance(ttl + 1)
     assert (await _pid_round(env, "dc+sd-jwt", held))["status"] == "validated"
@@ -185,7 +185,7 @@ async def test_employee_role_from_the_issuer_matches_the_organisation_number(sta
     with pytest.raises(AccessDenied):
         await env.present(created, [held])
     tx = await env.result(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "wallet_error"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "wallet_error"
 
 
 @pytest.mark.parametrize("fmt", ["dc+sd-jwt", "mso_mdoc"])
@@ -222,4 +222,4 @@ async def test_pid_and_granted_mandate_from_the_issuer(stack: Stack, fmt: str) -
     answer = await env.present(created, [pid, mandate])
     assert answer.status_code == 400
     tx = await env.result(created["transaction_id"])
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "status.revoked"
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "status.revoked"

@@ -85,7 +85,7 @@ DEMO_STEPS = (
     "4. Kari loses her phone; the service desk revokes it at the wallet provider",
     "wallet instance revoked; the wallet provider told the issuer, which revoked 1 credential(s)",
     "is revoked", "the lost phone gets no more wallet attestations",
-    "5. The relying party asks again", "refused (failed): status.revoked: the credential is revoked",
+    "5. The relying party asks again", "refused: status.revoked: the credential is revoked",
     "The whole story ran.",
 )
 

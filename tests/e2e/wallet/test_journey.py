@@ -146,7 +146,7 @@ async def test_suspend_and_reinstate_reach_the_verifier(clocked_stack: Any, tmp_
     tx = await ask_age_over_18(stack)
     out = await phone.present(await phone.inspect_request(tx["authorization_request"]), consent=True)
     assert out.outcome == "refused"
-    assert (await rp_result(stack, tx["transaction_id"]))["failure"]["check"] == "status.suspended"
+    assert (await rp_result(stack, tx["transaction_id"]))["refused_attempts"][-1]["check"] == "status.suspended"
 
     reinstated = await tablet.provider.change_status(phone_view["id"], "reinstate")
     assert reinstated["state"] == "active" and reinstated["issuer_sync"]["updated"] == 1

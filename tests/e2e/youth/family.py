@@ -52,6 +52,8 @@ class Family:
         key = (stack.settings.data_dir / "secrets" / "rp-demo").read_text().strip()
         self.rp = {"Authorization": f"Bearer {key}"}
         self.wallet_url = stack.url("/wallet")
+        self.last_answer: vp.ResponseResult | None = None
+        """The verifier's answer to the last :meth:`answer`."""
 
     @property
     def anchors(self) -> list[x509.Certificate]:
@@ -120,6 +122,7 @@ class Family:
         """The wallet answers the request with ``held``; returns (HTTP status, the RP's view)."""
         req = await self.request(created)
         res = await vp.send_response(self.http, req, vp.build_vp_token(req, held, clock=self.rt.clock))
+        self.last_answer = res
         r = await self.http.get(f"/verifier/rp/transactions/{created['transaction_id']}", headers=self.rp)
         assert r.status_code == 200, r.text
         return res.status_code, r.json()

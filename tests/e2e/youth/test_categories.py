@@ -40,7 +40,7 @@ async def test_category_rules_follow_the_registry_not_the_request(family: Family
     answered = await emma.youth.ask(video, emma.key)
     assert (answered["status"], answered["category"]) == ("approved", "video") and answered["consent"]
     status, tx = await family.answer(await family.ask(), [emma.credential])  # a new transaction: needs its own
-    assert status == 400 and tx["failure"]["check"] == "youth.consent_required"
+    assert status == 400 and tx["refused_attempts"][-1]["check"] == "youth.consent_required"
     denied = await emma.youth.ask(other, emma.key)
     assert (denied["status"], denied["category"], denied["consent"]) == ("denied", "health", None)
     # a claim the category rule does not cover waits for a guardian

@@ -52,7 +52,7 @@ async def test_under_consent_age_refused_without_consent_accepted_after_approval
     created = await family.ask()
     status, tx = await family.answer(created, [emma.credential])
     assert status == 400
-    assert tx["status"] == "failed" and tx["failure"]["check"] == "youth.consent_required", tx
+    assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] == "youth.consent_required", tx
 
     created = await family.ask()
     req = await family.request(created)
@@ -109,18 +109,18 @@ async def test_consent_replayed_to_another_transaction_verifier_or_child_is_refu
 
     # another transaction of the same verifier
     status, tx = await family.answer(await family.ask(), creds)
-    assert status == 400 and tx["failure"]["check"] == "youth.consent_nonce", tx
+    assert status == 400 and tx["refused_attempts"][-1]["check"] == "youth.consent_nonce", tx
 
     # another verifier (another client id)
     other = await family.ask(client_id_prefix="redirect_uri")
     status, tx = await family.answer(other, creds)
-    assert status == 400 and tx["failure"]["check"] == "youth.consent_client", tx
+    assert status == 400 and tx["refused_attempts"][-1]["check"] == "youth.consent_client", tx
 
     # another child (maja, erik's daughter) with emma's consent
     erik = await family.guardian("erik")
     maja = await family.child("maja", erik)
     status, tx = await family.answer(first, [maja.credential, consent])
-    assert status == 400 and tx["failure"]["check"] == "youth.consent_holder", tx
+    assert status == 400 and tx["refused_attempts"][-1]["check"] == "youth.consent_holder", tx
 
 
 async def test_guardian_without_parental_responsibility_is_refused(family: Family) -> None:
@@ -201,11 +201,19 @@ async def test_consent_age_setting_fifteen_changes_the_outcome(stack15: Stack) -
     family = Family(stack15)
     kari = await family.guardian("kari")
     jonas = await family.child("jonas", kari)
-    # age_over_13 true no longer shows the holder is at the consent age: the youth credential asks for consent
-    status, tx = await family.answer(await family.ask(), [jonas.credential])
-    assert status == 400 and tx["failure"]["check"] == "youth.consent_required", tx
-    assert "(15)" in tx["failure"]["reason"]
-    # a verifier asking for age_over_15 gets true from a 15-year-old: no consent needed
+    emma = await family.child("emma", kari)
+    # the relying party asks for age_over_13; the verifier adds age_over_15 (the consent age) to the query itself
+    created = await family.ask()
+    assert ["age_equal_or_over", "15"] in [c["path"] for c in created["dcql_query"]["credentials"][0]["claims"]]
+    # jonas (15) shows it: no consent needed, and the relying party's result holds what it asked for
+    status, tx = await family.answer(created, [jonas.credential])
+    assert status == 200 and tx["status"] == "validated" and "youth.age" in tx["checks"], tx
+    assert tx["result"]["age"][0]["claims"]["age_equal_or_over"] == {"13": True}
+    # emma (10) needs the consent, and the refusal names the consent age
+    status, tx = await family.answer(await family.ask(), [emma.credential])
+    assert status == 400 and tx["refused_attempts"][-1]["check"] == "youth.consent_required", tx
+    assert family.last_answer is not None and "(15)" in family.last_answer.body["error_description"]
+    # a verifier asking for age_over_15 itself gets true from a 15-year-old: no consent needed
     status, tx = await family.answer(await family.ask(age_query(15)), [jonas.credential])
     assert status == 200 and tx["status"] == "validated", tx
 
@@ -224,7 +232,7 @@ async def test_childs_wallet_waits_for_the_guardian_then_presents_or_declines(fa
         raise AssertionError("no request reached the guardian")
 
     for action, outcome, http_status, tx_status in (("approve", "approved", 200, "validated"),
-                                                    ("deny", "denied", 200, "failed")):
+                                                    ("deny", "denied", 200, "pending")):
         created = await family.ask()
         child = present_with_consent(family.http, created["authorization_request"], [emma.credential], emma.youth,
                                      emma.key, trust_anchors=family.anchors, clock=family.rt.clock,
@@ -235,4 +243,4 @@ async def test_childs_wallet_waits_for_the_guardian_then_presents_or_declines(fa
                                     headers=family.rp)).json()
         assert tx["status"] == tx_status, tx
         if action == "deny":
-            assert tx["failure"]["check"] == "wallet_error"
+            assert tx["refused_attempts"][-1]["check"] == "wallet_error"
