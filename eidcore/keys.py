@@ -87,8 +87,8 @@ class KeySet:
 # --------------------------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, data: bytes, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write_temp(path: Path, data: bytes, mode: int) -> str:
+    """Write ``data`` to a new temporary file beside ``path`` with ``mode`` (whatever the umask), synced; its name."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, mode)
@@ -96,6 +96,17 @@ def _atomic_write(path: Path, data: bytes, mode: int) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
+    """Replace ``path`` with ``data`` at once: a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _write_temp(path, data, mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -317,24 +328,18 @@ def load_or_create_dev_kek(path: Path) -> bytes:
         if not path.parent.is_dir():
             path.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(path.parent, 0o700)
-        _atomic_create(path, (encode_kek(secrets.token_bytes(KEK_LEN)) + "\n").encode(), 0o600)
+        atomic_create(path, (encode_kek(secrets.token_bytes(KEK_LEN)) + "\n").encode(), 0o600)
     return read_kek_file(path, source=source)
 
 
-def _atomic_create(path: Path, data: bytes, mode: int) -> None:
+def atomic_create(path: Path, data: bytes, mode: int) -> None:
     """Write ``path`` completely (``mode`` whatever the umask) unless it exists: of two processes starting
     at once, one creates it and both then read the same content (``link`` fails when the name exists)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = _write_temp(path, data, mode)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
     finally:
         Path(tmp).unlink(missing_ok=True)
 

@@ -20,7 +20,7 @@ from eidcore.admin_tokens import bearer_matches, production_admin_tokens
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import ConfigurationError
 from eidcore.kek import KeyEncryptionKey, load_kek
-from eidcore.keys import KeySet, load_keyset, load_or_create_dev_pki
+from eidcore.keys import KeySet, atomic_create, load_keyset, load_or_create_dev_pki
 from eidcore.settings import SERVICES, ServiceName, Settings
 from eidcore.storage import Database, KeyValueStore, open_store, private_dir
 
@@ -35,14 +35,11 @@ def dev_secret(data_dir: Path, name: str) -> tuple[str, Path]:
         if len(value) < 32:
             raise ConfigurationError(f"{path} is too short to be a secret; delete it to generate a new one")
         return value, path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.parent.chmod(0o700)
-    value = secrets.token_urlsafe(32)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(value + "\n")
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return value, path
+    # 0600 from the first byte, and two processes starting at once agree on one value
+    atomic_create(path, (secrets.token_urlsafe(32) + "\n").encode(), 0o600)
+    return path.read_text().strip(), path
 
 
 def secret_matches(presented: str, expected: str) -> bool:
