@@ -3,12 +3,9 @@ and the SQLite database with its -wal and -shm files (0600), which hold every du
 
 from __future__ import annotations
 
-import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from eidcore.runtime import Runtime
@@ -18,16 +15,6 @@ from eidcore.storage import Database
 
 def _mode(p: Path) -> int:
     return stat.S_IMODE(p.stat().st_mode)
-
-
-@pytest.fixture
-def umask_000() -> Iterator[None]:
-    """The loosest umask: whatever is created must still be the owner's only."""
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 async def test_data_dir_and_sqlite_files_are_private_whatever_the_umask(tmp_path: Path, umask_000: None) -> None:
