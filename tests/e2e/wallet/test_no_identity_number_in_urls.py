@@ -11,13 +11,15 @@ from typing import Any
 import httpx
 
 from eidcore.registers import SqlPopulationRegister
+from eidcore.settings import ServiceName
 from tests.e2e.conftest import Stack
 
 from .conftest import NewWallet
 
 
-def admin(stack: Stack) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.runtime.admin_token}"}
+def admin(stack: Stack, service: ServiceName = "wallet") -> dict[str, str]:
+    """The bearer header of one service's admin API (each service takes only its own token)."""
+    return {"Authorization": f"Bearer {stack.runtime.admin_tokens[service]}"}
 
 
 def problem(resp: httpx.Response, status: int, code: str, what: object = "") -> None:
@@ -59,18 +61,19 @@ async def test_admin_looks_up_a_persons_instances_with_the_number_in_the_body(st
 
 async def test_issuer_admin_lists_mandates_with_the_number_in_the_body(stack: Stack) -> None:
     kari, ola = await national_id(stack, "kari"), await national_id(stack, "ola")
-    created = await stack.client.post("/issuer/admin/mandates", headers=admin(stack), json={
+    issuer_admin = admin(stack, "issuer")
+    created = await stack.client.post("/issuer/admin/mandates", headers=issuer_admin, json={
         "principal": kari, "agent": ola, "scope": {"service_areas": ["helse:fastlege"]}})
     assert created.status_code == 201, created.text
-    r = await stack.client.post("/issuer/admin/mandates/query", json={"principal": kari}, headers=admin(stack))
+    r = await stack.client.post("/issuer/admin/mandates/query", json={"principal": kari}, headers=issuer_admin)
     assert r.status_code == 200 and r.headers["cache-control"] == "no-store", r.text
     assert [m["mandate_id"] for m in r.json()["mandates"]] == [created.json()["mandate_id"]]
-    r = await stack.client.post("/issuer/admin/mandates/query", json={"agent": kari}, headers=admin(stack))
+    r = await stack.client.post("/issuer/admin/mandates/query", json={"agent": kari}, headers=issuer_admin)
     assert r.json()["mandates"] == []
-    old = await stack.client.get("/issuer/admin/mandates", params={"principal": kari}, headers=admin(stack))
+    old = await stack.client.get("/issuer/admin/mandates", params={"principal": kari}, headers=issuer_admin)
     assert old.status_code in (404, 405), old.text
     bad = await stack.client.post("/issuer/admin/mandates/query", json={"principal": kari, "x": 1},
-                                  headers=admin(stack))
+                                  headers=issuer_admin)
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_request", bad.text
 
 

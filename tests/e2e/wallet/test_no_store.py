@@ -10,12 +10,14 @@ from typing import Any
 import httpx
 
 from eidcore.registers import SqlPopulationRegister
+from eidcore.settings import ServiceName
 from tests.e2e.conftest import Stack
 from tests.e2e.youth.family import Family
 
 
-def admin(stack: Stack) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.runtime.admin_token}"}
+def admin(stack: Stack, service: ServiceName = "wallet") -> dict[str, str]:
+    """The bearer header of one service's admin API (each service takes only its own token)."""
+    return {"Authorization": f"Bearer {stack.runtime.admin_tokens[service]}"}
 
 
 async def national_id(stack: Stack, alias: str) -> str:
@@ -77,13 +79,13 @@ async def test_wallet_answers_with_personal_data_are_never_stored(stack: Stack) 
 
 async def test_issuer_admin_answers_about_persons_are_never_stored(stack: Stack) -> None:
     kari, ola = await national_id(stack, "kari"), await national_id(stack, "ola")
-    created = await stack.client.post("/issuer/admin/mandates", headers=admin(stack), json={
+    created = await stack.client.post("/issuer/admin/mandates", headers=admin(stack, "issuer"), json={
         "principal": kari, "agent": ola, "scope": {"service_areas": ["helse:fastlege"]}})
     assert created.status_code == 201, created.text
     assert created.headers.get("cache-control") == "no-store"
-    for r in (await stack.client.post("/issuer/admin/offers", headers=admin(stack),
+    for r in (await stack.client.post("/issuer/admin/offers", headers=admin(stack, "issuer"),
                                       json={"person": kari, "credential_configuration_ids": ["pid_vc_sd_jwt"]}),
-              await stack.client.post("/issuer/admin/credentials/status", headers=admin(stack),
+              await stack.client.post("/issuer/admin/credentials/status", headers=admin(stack, "issuer"),
                                       json={"action": "suspend", "person": kari})):
         assert r.status_code in (200, 201), r.text
         assert r.headers.get("cache-control") == "no-store", r.request.url
