@@ -360,7 +360,11 @@ def health_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
             except StorageUnavailable as exc:
                 checks[name] = exc.description
                 ok = False
-        return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+        if ok:
+            return Response({"status": "ok", "checks": checks}, status_code=200)
+        # RFC 9110 §10.2.3: a load balancer or client told when to ask again, as every other 503 here does
+        return Response({"status": "unavailable", "checks": checks}, status_code=503,
+                        headers={"Retry-After": str(StorageUnavailable.retry_after)})
 
     return [health, ready]
 

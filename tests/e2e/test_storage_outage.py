@@ -17,7 +17,7 @@ from tests.e2e.conftest import Stack
 
 
 def _admin(stack: Stack) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.runtime.admin_token}"}
+    return {"Authorization": f"Bearer {stack.runtime.admin_tokens['issuer']}"}
 
 
 @pytest.fixture
@@ -73,4 +73,5 @@ async def test_a_lost_database_answers_503_with_retry_after(database_lost: Stack
 async def test_readiness_names_the_lost_store(redis_lost: Stack) -> None:
     r = await redis_lost.client.get("/issuer/ready")
     assert r.status_code == 503
+    assert r.headers.get("retry-after") == "1"
     assert r.json()["checks"]["store"].startswith("redis unreachable")
