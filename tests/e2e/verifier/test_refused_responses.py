@@ -79,7 +79,9 @@ async def test_nested_vp_token_answers_400_and_leaves_the_transaction_pending(en
         r = await env.client.post(req.response_uri, data={"vp_token": nested, "state": req.state or ""})
         assert r.status_code == 400 and r.json()["error"] == "invalid_request", r.text
     tx = await env.read(created["transaction_id"])
-    assert tx["status"] == "pending" and tx["refused_count"] == 3 and "result" not in tx
+    # the edge guard (eidcore.web.InputGuard) refuses such nesting before the verifier reads the transaction:
+    # nothing is recorded and nothing consumed, so the real wallet still gets through
+    assert tx["status"] == "pending" and tx.get("refused_count", 0) == 0 and "result" not in tx
     await _real_wallet_answers(env, req, created)
 
 
