@@ -385,6 +385,14 @@ async def tx_code_hash(issuer: Issuer, code: str, tx_code: str) -> str:
     return _hash_tx_code(await issuer.secret("tx-code-key"), code, tx_code)
 
 
+def _require_dpop_if_attested(auth: ClientAuth, proof: dpop.DPoPProof | None) -> None:
+    """HAIP 1.0 (OpenID4VCI 1.0 Appendix E): an attested wallet instance sender-constrains its tokens with DPoP,
+    so a stolen access token cannot be redeemed for a credential on another key. Checked right after client
+    authentication, before any code, tx_code attempt or refresh token is taken, so the wallet can retry."""
+    if auth.instance_jkt is not None and proof is None:
+        raise InvalidDPoPProof("a wallet that authenticates with a wallet attestation must send a DPoP proof")
+
+
 async def token(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any]:
     """The token endpoint (RFC 6749 §3.2, OpenID4VCI 1.0 §6)."""
     params = await form_params(request)
@@ -403,6 +411,7 @@ async def token(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any
         # authenticate before taking the code, so a client told to fetch a challenge can retry
         auth = await authenticate_client(issuer, request, data["client_id"],
                                          required=bool(data.get("instance_jkt")) or settings.require_wallet_attestation)
+        _require_dpop_if_attested(auth, proof)
         if await issuer.consume("code", code) is None:
             raise InvalidGrant("the authorization code is unknown, expired or already used")
         if data.get("instance_jkt") and auth.instance_jkt != data["instance_jkt"]:
@@ -424,6 +433,7 @@ async def token(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any
             raise InvalidGrant("the pre-authorized code is unknown, expired or already used")
         auth = await authenticate_client(issuer, request, params.get("client_id"),
                                          required=settings.require_wallet_attestation)
+        _require_dpop_if_attested(auth, proof)
         if data.get("tx_code_hash"):
             tx = params.get("tx_code")
             if not tx:
@@ -461,6 +471,7 @@ async def token(issuer: Issuer, request: Request[Any, Any, Any]) -> Response[Any
             raise InvalidGrant("the refresh token is unknown, expired or already used")
         auth = await authenticate_client(issuer, request, data.get("client_id"),
                                          required=bool(data.get("instance_jkt")))
+        _require_dpop_if_attested(auth, proof)
         family = data.get("family")
         if family:
             # remember the token as used before taking it, so a replay that loses the race is still seen

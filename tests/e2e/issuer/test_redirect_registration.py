@@ -110,7 +110,7 @@ async def test_token_endpoint_refuses_an_attestation_from_an_unregistered_wallet
     code = created["credential_offer"]["grants"][PRE_AUTH_GRANT]["pre-authorized_code"]
     with pytest.raises(InvalidClient):
         await rogue.token_pre_authorized(code, created["tx_code"])
-    honest = await h.client(attested=True)
+    honest = await h.client(attested=True, dpop=True)
     assert (await honest.token_pre_authorized(code, created["tx_code"])).access_token
 
 
@@ -171,12 +171,26 @@ async def test_reference_holder_gets_a_pid_bound_to_its_instance(h: Helper) -> N
 
 
 async def test_code_cannot_be_redeemed_by_another_wallet_instance(h: Helper) -> None:
-    victim = await h.client(attested=True)
+    victim = await h.client(attested=True, dpop=True)
     auth = await victim.push_authorization(redirect_uri=REDIRECT, scope="pid_vc_sd_jwt")
     code = victim.authorization_code(await h.login(auth, "kari"), auth)
-    attacker = await h.client(attested=True)  # another genuine instance, with the stolen code and PKCE verifier
+    # another genuine instance, with the stolen code and PKCE verifier
+    attacker = await h.client(attested=True, dpop=True)
     with pytest.raises(InvalidGrant):
         await attacker.token_authorization_code(code, auth)
+
+
+async def test_attested_wallet_without_dpop_gets_no_token_and_keeps_its_code(h: Helper) -> None:
+    """An attested instance's access token is sender-constrained (HAIP): a Bearer token could be redeemed for a
+    credential on any key. The refusal comes before the code is taken, so the same wallet retries with DPoP."""
+    client = await h.client(attested=True, dpop=True)
+    auth = await client.push_authorization(redirect_uri=REDIRECT, scope="pid_vc_sd_jwt")
+    code = client.authorization_code(await h.login(auth, "kari"), auth)
+    key, client.dpop_key = client.dpop_key, None
+    with pytest.raises(InvalidDPoPProof):
+        await client.token_authorization_code(code, auth)
+    client.dpop_key = key
+    assert (await client.token_authorization_code(code, auth)).token_type == "DPoP"
 
 
 async def test_access_token_cannot_be_used_with_another_dpop_key(h: Helper) -> None:
@@ -190,7 +204,7 @@ async def test_access_token_cannot_be_used_with_another_dpop_key(h: Helper) -> N
 
 
 async def test_holder_refuses_an_authorization_response_at_another_uri(h: Helper) -> None:
-    client = await h.client(attested=True)
+    client = await h.client(attested=True, dpop=True)
     auth = await client.push_authorization(redirect_uri=REDIRECT, scope="pid_vc_sd_jwt")
     location = await h.login(auth, "kari")
     moved = location.replace("/callback", "/elsewhere", 1)
