@@ -25,6 +25,7 @@ from eidcore.errors import InvalidRequest, InvalidToken
 from eidcore.runtime import Runtime
 from eidcore.settings import Settings, load_settings
 from eidcore.web import service_app
+from verifier.migrations import SCHEMA
 from verifier.oidc import oidc_handlers, oidc_well_known_handlers
 from verifier.service import JAR_TYP, TERMINAL, service_for
 
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         name=NAME,
         title="Lommebok verifier", description=DESCRIPTION, rt=rt, own_runtime=own,
         make_handlers=handlers, error_style="oauth", mount_path=MOUNT,
+        schema=SCHEMA,
     )
     # results retention runs in the background from the app's lifespan (after the runtime started, stopped
     # before it stops); without this app's lifespan (all-in-one) the first request starts it
