@@ -13,6 +13,7 @@ from cryptography import x509
 from lommebok_testing import free_port, run_cli, serving
 
 
+@pytest.mark.slow
 def test_serve_runs_all_three_services(tmp_path: Path) -> None:
     with serving(tmp_path) as (base, proc):
         for service in ("issuer", "verifier", "wallet"):
@@ -29,12 +30,14 @@ def test_serve_runs_all_three_services(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "keys" / "trust-anchors.pem").exists()
 
 
+@pytest.mark.slow
 def test_serve_one_service_alone(tmp_path: Path) -> None:
     with serving(tmp_path, "--service", "verifier") as (base, _):
         assert httpx.get(f"{base}/verifier/health").status_code == 200
         assert httpx.get(f"{base}/issuer/health").status_code == 404
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_serve_on_postgres_and_redis(tmp_path: Path, clean_postgres_url: str, redis_url: str) -> None:
@@ -59,6 +62,7 @@ def test_serve_on_postgres_and_redis(tmp_path: Path, clean_postgres_url: str, re
          "LOMMEBOK_ISSUER_ADMIN_TOKEN is too weak"),
     ],
 )
+@pytest.mark.slow
 def test_serve_refuses_bad_configuration_clearly(tmp_path: Path, extra: dict[str, str], message: str) -> None:
     out = run_cli(tmp_path, "serve", "--port", str(free_port()), **extra)
     assert out.returncode != 0
@@ -66,6 +70,7 @@ def test_serve_refuses_bad_configuration_clearly(tmp_path: Path, extra: dict[str
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_corrupt_key_file(tmp_path: Path) -> None:
     assert run_cli(tmp_path, "keys", "show").returncode == 0
     (tmp_path / "var" / "keys" / "verifier.key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnope\n")
@@ -75,6 +80,7 @@ def test_serve_refuses_a_corrupt_key_file(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_keys_show_and_export_trust(tmp_path: Path) -> None:
     out = run_cli(tmp_path, "keys", "show")
     assert out.returncode == 0, out.stderr
