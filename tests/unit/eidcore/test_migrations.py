@@ -324,3 +324,9 @@ async def test_workers_starting_together_on_a_former_chain_database_stamp_once(l
     async with legacy_db.engine.connect() as conn:
         for schema in ALL:
             assert await conn.run_sync(_heads, schema.version_table) == {_baselines()[schema.name]}
+
+
+def test_the_autogen_tool_finds_every_schema_by_convention() -> None:
+    from eidcore.migrations.autogen import discover_schemas
+
+    assert [s.name for s in discover_schemas()] == ["eidcore", "issuer", "verifier", "wallet"]
