@@ -34,6 +34,7 @@ names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, ma
 element_sets = st.dictionaries(names, values, min_size=1, max_size=10)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(elements=element_sets, data=st.data())
 def test_issue_present_verify_round_trips(factory: Any, elements: dict[str, Any], data: st.DataObject) -> None:

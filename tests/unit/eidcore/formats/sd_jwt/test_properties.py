@@ -81,6 +81,7 @@ def _verifier() -> SdJwtVerifier:
     return SdJwtVerifier(IK.public_key, clock=CLOCK, typ="example+sd-jwt")
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_issue_present_verify_roundtrip(scenario: Any) -> None:
