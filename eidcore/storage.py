@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from alembic.util import CommandError
 from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -38,7 +39,7 @@ LEGACY_VERSIONS_DIR = MIGRATIONS_DIR / "legacy" / "versions"
 #: the version table of that single chain; a database that has one was migrated by it
 LEGACY_VERSION_TABLE = "alembic_version"
 #: the PostgreSQL advisory lock key under which every process migrates (``pg_advisory_xact_lock``): arbitrary,
-#: fixed, and the same in every version (it spells "lommebok")
+#: fixed, and the same in every version (a signed 64-bit integer: the bytes of "lommebok")
 MIGRATION_LOCK_KEY = 0x6C6F6D6D65626F6B
 
 #: What a schema's ``models`` may be: the module(s) defining its SQLModel tables, or a callable returning them
@@ -217,22 +218,19 @@ class Database:
             async with self.engine.begin() as conn:
                 if self.is_sqlite:
                     await conn.exec_driver_sql("BEGIN IMMEDIATE")
-                else:
-                    key = _signed64(MIGRATION_LOCK_KEY)
-                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+                else:  # released by the commit (or the rollback) of this transaction
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 await conn.run_sync(_upgrade, schemas, applied)
         except (SQLAlchemyError, OSError) as exc:
             raise StorageUnavailable(f"cannot migrate the database: {redact_db_message(str(exc))}") from exc
+        except CommandError as exc:  # e.g. a version table naming a revision of a newer release
+            raise ConfigurationError(f"cannot migrate the database: {exc}") from exc
         if applied:
             log.info("migrated the database: %s", ", ".join(applied))
         return applied
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-def _signed64(value: int) -> int:
-    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def alembic_config(schemas: Sequence[ServiceSchema], *, legacy: bool = False) -> Any:
@@ -264,7 +262,6 @@ def _upgrade(connection: Any, schemas: Sequence[ServiceSchema], applied: list[st
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
 
     cfg = alembic_config(schemas)
     cfg.attributes.update(connection=connection, applied=applied)

@@ -330,3 +330,15 @@ def test_the_autogen_tool_finds_every_schema_by_convention() -> None:
     from eidcore.migrations.autogen import discover_schemas
 
     assert [s.name for s in discover_schemas()] == ["eidcore", "issuer", "verifier", "wallet"]
+
+
+async def test_a_branch_at_a_revision_this_version_does_not_know_is_a_clear_error(empty_url: str) -> None:
+    db = Database(empty_url, schemas=[ISSUER_SCHEMA])
+    try:
+        await db.migrate()
+        async with db.engine.begin() as conn:  # as a newer release would leave it
+            await conn.execute(text(f"UPDATE {ISSUER_SCHEMA.version_table} SET version_num = 'ffffffffffff'"))  # noqa: S608
+        with pytest.raises(ConfigurationError, match="cannot migrate the database"):
+            await db.migrate()
+    finally:
+        await db.dispose()
