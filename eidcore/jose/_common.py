@@ -1,0 +1,204 @@
+"""Shared pieces of :mod:`eidcore.jose`: algorithm tables (RFC 7518 §3.1, §3.3-§3.5; RFC 8037 §3.1), key/alg
+matching, ``typ`` normalisation (RFC 7515 §4.1.9) and the cached JOSE header decoder (RFC 7515 §5.2 steps 2-4)."""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import json
+import json.encoder
+import json.scanner
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+from eidcore.encoding import b64u_decode
+from eidcore.errors import (
+    ParsingError,
+    UnsupportedAlgorithm,
+)
+
+PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+KeyLike = PublicKey | Mapping[str, Any]
+
+SignatureAlgorithm = Literal["ES256", "ES384", "ES512", "EdDSA"]
+
+# alg -> (curve name in cryptography, JWK crv, hash, coordinate size in bytes)
+_EC_ALGS: dict[str, tuple[str, str, type[hashes.HashAlgorithm], int]] = {
+    "ES256": ("secp256r1", "P-256", hashes.SHA256, 32),
+    "ES384": ("secp384r1", "P-384", hashes.SHA384, 48),
+    "ES512": ("secp521r1", "P-521", hashes.SHA512, 66),
+}
+_CRV_TO_CURVE: dict[str, ec.EllipticCurve] = {
+    "P-256": ec.SECP256R1(),
+    "P-384": ec.SECP384R1(),
+    "P-521": ec.SECP521R1(),
+}
+_CURVE_TO_CRV = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+_CRV_SIZE = {"P-256": 32, "P-384": 48, "P-521": 66}
+_EC_ALG_FOR_CRV = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
+#: RSA (RFC 7518 §3.3, §3.5) is verify-only, for peers such as ID-porten that sign ID tokens with RS256;
+#: no use accepts it unless its JwsPolicy lists it.
+_RSA_ALGS: dict[str, tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]] = {
+    "RS256": (padding.PKCS1v15(), hashes.SHA256()),
+    "PS256": (padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256()),
+}
+_RSA_MIN_BITS = 2048
+_SUPPORTED_SIGNATURE_ALGS = frozenset({"ES256", "ES384", "ES512", "EdDSA", *_RSA_ALGS})
+_HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
+_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"})
+# Header parameters registered by RFC 7515/7516/7518 that may never be listed in "crit" (RFC 7515 §4.1.11).
+_REGISTERED_HEADERS = frozenset(
+    {"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
+     "enc", "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c"}
+)
+_ECDSA: dict[str, ec.ECDSA] = {alg: ec.ECDSA(h()) for alg, (_, _, h, _) in _EC_ALGS.items()}
+
+
+
+
+# --------------------------------------------------------------------------------------------------
+# JSON helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError("not a JSON value")
+
+
+# json.dumps(value, separators=(",", ":"), ensure_ascii=False) with its C encoder built once, NaN refused.
+_COMPACT_JSON: Any = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+
+
+def json_dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON (RFC 8259) as used for JOSE headers and JWT claims sets.
+
+    :class:`ParsingError` when ``value`` is not JSON (a non-JSON type, NaN or infinity, a cycle).
+    """
+    try:
+        return "".join(_COMPACT_JSON(value, 0)).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ParsingError("the value is not JSON-serializable") from exc
+
+
+_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def fast_json_loads(text: str | bytes) -> Any:
+    """``json.loads`` for the hot paths: the C scanner when the whole input is one JSON value with no surrounding
+    whitespace (identical result), ``json.loads`` otherwise (identical result and errors)."""
+    try:
+        s = text.decode("utf-8") if isinstance(text, bytes) else text
+        value, end = _scan_json(s, 0)
+        if end == len(s):
+            return value
+    except (StopIteration, ValueError, UnicodeDecodeError):
+        pass
+    return json.loads(text)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        raise _DuplicateMember
+    return d
+
+
+class _DuplicateMember(ValueError):
+    pass
+
+
+def parse_json_object(data: bytes, *, what: str, reject_duplicates: bool = True) -> dict[str, Any]:
+    """Parse a JSON object (RFC 8259).
+
+    Duplicate member names are rejected by default (RFC 7515 §5.2 step 4, RFC 7519 §4); with
+    ``reject_duplicates=False`` the lexically last one wins, the other behaviour those sections allow (used on
+    hot paths for signed payloads).
+    """
+    try:
+        value = json.loads(data, object_pairs_hook=_no_duplicates) if reject_duplicates else fast_json_loads(data)
+    except _DuplicateMember as exc:
+        raise ParsingError(f"{what} has a duplicate member name") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ParsingError(f"{what} is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise ParsingError(f"{what} is not a JSON object")
+    return value
+
+
+_URLSAFE_TO_STD = bytes.maketrans(b"-_", b"+/")
+_STD_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def b64url_encode(data: bytes) -> str:
+    """Unpadded base64url (RFC 7515 §2); the same output as :func:`eidcore.encoding.b64u_encode`, faster."""
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_STD_TO_URLSAFE).decode("ascii")
+
+
+
+def b64url_decode(text: str, *, what: str = "value") -> bytes:
+    """Strict unpadded base64url decoding (RFC 7515 §2), the fast path of the JOSE and SD-JWT parsers.
+
+    Same rules as :func:`eidcore.encoding.b64u_decode`: padding, whitespace or characters outside the URL-safe
+    alphabet are a :class:`ParsingError` naming ``what``.
+    """
+    try:
+        raw = text.encode("ascii")
+    except (UnicodeEncodeError, AttributeError) as exc:
+        raise ParsingError(f"{what} is not base64url") from exc
+    if b"+" in raw or b"/" in raw or b"=" in raw or len(raw) % 4 == 1:
+        raise ParsingError(f"{what} is not unpadded base64url")
+    try:
+        return binascii.a2b_base64(raw.translate(_URLSAFE_TO_STD) + b"=" * (-len(raw) % 4), strict_mode=True)
+    except binascii.Error as exc:
+        raise ParsingError(f"{what} is not base64url") from exc
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_header_segment(segment: str) -> dict[str, Any]:
+    return parse_json_object(b64u_decode(segment, what="JOSE header"), what="JOSE header")
+
+
+_KEY_KINDS: dict[type, str] = {}
+
+
+def _key_kind(key: object) -> str:
+    """"ec", "okp" (Ed25519) or "other" for a public key object; ABC checks done once per concrete type."""
+    t = type(key)
+    kind = _KEY_KINDS.get(t)
+    if kind is None:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            kind = "ec"
+        elif isinstance(key, ed25519.Ed25519PublicKey):
+            kind = "okp"
+        elif isinstance(key, rsa.RSAPublicKey):
+            kind = "rsa"
+        else:
+            kind = "other"
+        _KEY_KINDS[t] = kind
+    return kind
+
+
+def _check_key_for_alg(key: PublicKey, alg: str, *, error: type[Exception]) -> None:
+    if alg in _EC_ALGS:
+        if _key_kind(key) != "ec" or key.curve.name != _EC_ALGS[alg][0]:  # type: ignore[union-attr]
+            raise error(f"alg {alg} does not match the key")
+    elif alg == "EdDSA":
+        if _key_kind(key) != "okp":
+            raise error("alg EdDSA does not match the key")
+    elif alg in _RSA_ALGS:
+        if _key_kind(key) != "rsa":
+            raise error(f"alg {alg} does not match the key")
+        if key.key_size < _RSA_MIN_BITS:  # type: ignore[union-attr]
+            raise error(f"RSA keys shorter than {_RSA_MIN_BITS} bits are refused")
+    else:
+        raise UnsupportedAlgorithm(f"alg {alg!r} is not supported")
+
+
+def _normalize_typ(typ: str) -> str:
+    t = typ.lower()
+    return t[12:] if t.startswith("application/") else t
