@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from eidcore import jose
+from eidcore import jose, jsonutil
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import (
     InvalidCertificate,
@@ -597,8 +596,8 @@ def resolve_type_metadata(vct: str, loader: TypeMetadataLoader, *, integrity: st
         if integrity is not None:
             check_integrity(data, integrity)
         try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            doc = jsonutil.loads(data, what="type metadata")
+        except ParsingError as exc:
             raise TypeMetadataError("type metadata is not JSON") from exc
         tm = TypeMetadata.parse(doc)
         if tm.vct != current:

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import binascii
 import functools
-import json
-import json.encoder
-import json.scanner
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from eidcore import jsonutil
 from eidcore.encoding import b64u_decode
 from eidcore.errors import (
     ParsingError,
@@ -65,69 +63,14 @@ _ECDSA: dict[str, ec.ECDSA] = {alg: ec.ECDSA(h()) for alg, (_, _, h, _) in _EC_A
 # --------------------------------------------------------------------------------------------------
 
 
-def _not_json(value: Any) -> Any:
-    raise TypeError("not a JSON value")
-
-
-# json.dumps(value, separators=(",", ":"), ensure_ascii=False) with its C encoder built once, NaN refused.
-_COMPACT_JSON: Any = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-    None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-
-
-def json_dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON (RFC 8259) as used for JOSE headers and JWT claims sets.
-
-    :class:`ParsingError` when ``value`` is not JSON (a non-JSON type, NaN or infinity, a cycle).
-    """
-    try:
-        return "".join(_COMPACT_JSON(value, 0)).encode("utf-8")
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise ParsingError("the value is not JSON-serializable") from exc
-
-
-_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+# The JSON of every JOSE object is :mod:`eidcore.jsonutil`; these names stay for existing callers.
+json_dumps = jsonutil.dumps
+parse_json_object = jsonutil.loads_object
 
 
 def fast_json_loads(text: str | bytes) -> Any:
-    """``json.loads`` for the hot paths: the C scanner when the whole input is one JSON value with no surrounding
-    whitespace (identical result), ``json.loads`` otherwise (identical result and errors)."""
-    try:
-        s = text.decode("utf-8") if isinstance(text, bytes) else text
-        value, end = _scan_json(s, 0)
-        if end == len(s):
-            return value
-    except (StopIteration, ValueError, UnicodeDecodeError):
-        pass
-    return json.loads(text)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        raise _DuplicateMember
-    return d
-
-
-class _DuplicateMember(ValueError):
-    pass
-
-
-def parse_json_object(data: bytes, *, what: str, reject_duplicates: bool = True) -> dict[str, Any]:
-    """Parse a JSON object (RFC 8259).
-
-    Duplicate member names are rejected by default (RFC 7515 §5.2 step 4, RFC 7519 §4); with
-    ``reject_duplicates=False`` the lexically last one wins, the other behaviour those sections allow (used on
-    hot paths for signed payloads).
-    """
-    try:
-        value = json.loads(data, object_pairs_hook=_no_duplicates) if reject_duplicates else fast_json_loads(data)
-    except _DuplicateMember as exc:
-        raise ParsingError(f"{what} has a duplicate member name") from exc
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ParsingError(f"{what} is not valid JSON") from exc
-    if not isinstance(value, dict):
-        raise ParsingError(f"{what} is not a JSON object")
-    return value
+    """Any JSON value (RFC 8259) via :func:`eidcore.jsonutil.loads`; kept for callers of the old name."""
+    return jsonutil.loads(text)
 
 
 _URLSAFE_TO_STD = bytes.maketrans(b"-_", b"+/")

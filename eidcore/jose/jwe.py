@@ -7,15 +7,13 @@ Used for OpenID4VP 1.0 §8.3 ``direct_post.jwt`` responses and OpenID4VCI 1.0 §
 
 from __future__ import annotations
 
-import json
-import json.encoder
-import json.scanner
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from eidcore import jsonutil
 from eidcore.errors import (
     EncryptionError,
     InvalidHeader,
@@ -93,7 +91,7 @@ def encrypt_jwe(
     if cty is not None:
         h["cty"] = cty
     try:
-        token = _jwe.JWE(plaintext, protected=json.dumps(h))
+        token = _jwe.JWE(plaintext, protected=jsonutil.dumps(h).decode("utf-8"))
         token.add_recipient(_jwk.JWK.from_pyca(pub))
         return str(token.serialize(compact=True))
     except (JWException, ValueError, TypeError) as exc:

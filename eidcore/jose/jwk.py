@@ -11,9 +11,6 @@ import base64
 import binascii
 import functools
 import hashlib
-import json
-import json.encoder
-import json.scanner
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from eidcore import jsonutil
 from eidcore.encoding import b64u_decode, b64u_encode
 from eidcore.errors import (
     InvalidHeader,
@@ -260,7 +258,7 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> bytes:
         raise ParsingError(f"the JWK lacks the required member {exc.args[0]!r}") from exc
     if not all(isinstance(v, str) for v in canonical.values()):
         raise ParsingError("JWK thumbprint members must be strings")
-    data = json.dumps(canonical, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    data = jsonutil.dumps_sorted(canonical)
     return hashlib.sha256(data).digest()
 
 

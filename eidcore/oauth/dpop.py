@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from eidcore import jose
+from eidcore import jose, jsonutil
 from eidcore.clock import Clock
 from eidcore.encoding import b64u_encode
 from eidcore.errors import FormatError, InvalidDPoPProof, UseDPoPNonce
@@ -73,7 +73,7 @@ def verify_proof(
         raise InvalidDPoPProof("a DPoP proof is required")
     try:
         verified = jose.verify_jws_with_header_jwk(proof, POLICY)
-        claims = jose.parse_json_object(verified.payload, what="DPoP proof")
+        claims = jsonutil.loads_object(verified.payload, what="DPoP proof")
     except FormatError as exc:
         raise InvalidDPoPProof(f"DPoP proof rejected: {exc.description}") from exc
     jwk = verified.header["jwk"]

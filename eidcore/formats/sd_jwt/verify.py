@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from eidcore import jose
+from eidcore import jose, jsonutil
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import (
     Expired,
@@ -202,7 +202,7 @@ class SdJwtVerifier:
 
         # Step 1: the issuer-signed JWT.
         jws = jose.parse_jws(parts.jwt, max_bytes=self._max_bytes)
-        payload = jose.parse_json_object(jws.payload, what="SD-JWT payload", reject_duplicates=False)
+        payload = jsonutil.loads_object(jws.payload, what="SD-JWT payload", reject_duplicates=False)
         key = self._key if self._resolver is None else jose.as_public_key(self._resolver(jws, payload))
         verified = jose.verify_jws(jws, key, self._policy)  # type: ignore[arg-type]
         sd_alg = payload.get(SD_ALG, DEFAULT_SD_ALG)
