@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from eidcore.encoding import b64u_encode
+from eidcore.encoding import b64u_decode, b64u_encode
 from eidcore.errors import (
     InvalidHeader,
     InvalidSignature,
@@ -38,8 +38,6 @@ from eidcore.jose._common import (
     _check_key_for_alg,
     _normalize_typ,
     _parse_header_segment,
-    b64url_decode,
-    b64url_encode,
     json_dumps,
     parse_json_object,
 )
@@ -130,8 +128,8 @@ def parse_jws(token: str, *, max_bytes: int = 64 * 1024) -> UnverifiedJws:
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise ParsingError("the JWS header lacks a string alg")
-    payload = b64url_decode(p, what="JWS payload")
-    signature = b64url_decode(s, what="JWS signature")
+    payload = b64u_decode(p, what="JWS payload")
+    signature = b64u_decode(s, what="JWS signature")
     return UnverifiedJws(header, payload, f"{h}.{p}".encode("ascii"), signature, token)
 
 
@@ -284,13 +282,13 @@ class JwsSigner:
                  include_kid: bool = True, include_x5c: bool = False, include_jwk: bool = False) -> None:
         self.key = key
         self.header = _protected_header(key, typ, header, include_kid, include_x5c, include_jwk)
-        self._encoded_header = b64url_encode(json_dumps(self.header))
+        self._encoded_header = b64u_encode(json_dumps(self.header))
 
     def sign(self, payload: bytes) -> str:
         """RFC 7515 §5.1: the compact JWS of ``payload``."""
-        signing_input = f"{self._encoded_header}.{b64url_encode(payload)}"
+        signing_input = f"{self._encoded_header}.{b64u_encode(payload)}"
         signature = _sign_raw(self.key, signing_input.encode("ascii"))
-        return f"{signing_input}.{b64url_encode(signature)}"
+        return f"{signing_input}.{b64u_encode(signature)}"
 
 
 def sign_jws(
@@ -310,9 +308,9 @@ def sign_jws(
     """
     h = _protected_header(key, typ, header, include_kid, include_x5c, include_jwk)
     encoded_header = _encoded_header(json_dumps(h))
-    signing_input = f"{encoded_header}.{b64url_encode(payload)}"
+    signing_input = f"{encoded_header}.{b64u_encode(payload)}"
     signature = _sign_raw(key, signing_input.encode("ascii"))
-    return f"{signing_input}.{b64url_encode(signature)}"
+    return f"{signing_input}.{b64u_encode(signature)}"
 
 
 def sign_jwt(claims: Mapping[str, Any], key: SigningKey, *, typ: str | None = None,

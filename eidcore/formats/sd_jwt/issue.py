@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eidcore import jose, jsonutil
+from eidcore.encoding import b64u_encode
 from eidcore.errors import InvalidClaim, InvalidHeader, ParsingError, UnsupportedAlgorithm
 from eidcore.formats.sd_jwt.model import (
     ARRAY_DIGEST,
@@ -35,7 +36,6 @@ from eidcore.formats.sd_jwt.model import (
     serialize_compact,
     serialize_json,
 )
-from eidcore.jose import b64url_encode
 
 __all__ = ["Disclosable", "IssuedSdJwt", "SdJwtIssuer", "sd"]
 
@@ -142,7 +142,7 @@ class _SaltSource:
     def __call__(self) -> str:
         p = self._pos
         if p >= len(self._buf):
-            self._buf = b64url_encode(os.urandom(self._BATCH_BYTES))
+            self._buf = b64u_encode(os.urandom(self._BATCH_BYTES))
             p = 0
         self._pos = p + 22
         return self._buf[p:p + 22]
@@ -213,10 +213,10 @@ class SdJwtIssuer:
         hashf = self._hash
 
         def digest_of(encoded: str) -> str:
-            return b64url_encode(hashf(encoded.encode("ascii")).digest())
+            return b64u_encode(hashf(encoded.encode("ascii")).digest())
 
         def decoy() -> str:
-            return digest_of(b64url_encode(secrets.token_bytes(16)))
+            return digest_of(b64u_encode(secrets.token_bytes(16)))
 
         def walk(v: Any, node: _Node | None) -> Any:
             t = type(v)
@@ -259,11 +259,11 @@ class SdJwtIssuer:
                     enc = walk(v, child)
                 if is_sd:
                     s = salt()
-                    encoded = b64url_encode(b"[%b, %b, %b]" % (_spaced_json(s), _spaced_json(k), _spaced_json(enc)))
+                    encoded = b64u_encode(b"[%b, %b, %b]" % (_spaced_json(s), _spaced_json(k), _spaced_json(enc)))
                     disclosures.append(_new_disclosure((encoded, s, k, enc)))
                     if digests is None:
                         digests = []
-                    digests.append(b64url_encode(hashf(encoded.encode("ascii")).digest()))
+                    digests.append(b64u_encode(hashf(encoded.encode("ascii")).digest()))
                 else:
                     out[k] = enc
             if digests is not None:
@@ -293,7 +293,7 @@ class SdJwtIssuer:
                 if is_sd:
                     any_sd = True
                     s = salt()
-                    encoded = b64url_encode(b"[%b, %b]" % (_spaced_json(s), _spaced_json(enc)))
+                    encoded = b64u_encode(b"[%b, %b]" % (_spaced_json(s), _spaced_json(enc)))
                     disclosures.append(_new_disclosure((encoded, s, None, enc)))
                     out.append({ARRAY_DIGEST: digest_of(encoded)})
                 else:

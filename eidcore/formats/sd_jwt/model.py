@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from eidcore import jsonutil
+from eidcore.encoding import b64u_decode, b64u_encode
 from eidcore.errors import InvalidDisclosure, ParsingError, UnsupportedAlgorithm
-from eidcore.jose import b64url_decode, b64url_encode
 
 # Spec constants (RFC 9901), grouped in one place.
 SD = "_sd"
@@ -58,7 +58,7 @@ def hash_function(sd_alg: str) -> Callable[[bytes], Any]:
 
 def digest(encoded: str, sd_alg: str = DEFAULT_SD_ALG) -> str:
     """RFC 9901 §4.2.3: base64url of the hash over the ASCII bytes of a disclosure (or any SD-JWT string)."""
-    return b64url_encode(hash_function(sd_alg)(encoded.encode("ascii")).digest())
+    return b64u_encode(hash_function(sd_alg)(encoded.encode("ascii")).digest())
 
 
 class Disclosure(NamedTuple):
@@ -80,13 +80,13 @@ class Disclosure(NamedTuple):
         if name is not None and name in FORBIDDEN_CLAIM_NAMES:
             raise InvalidDisclosure("a disclosure must not use the claim name _sd or ...")
         array = [salt, value] if name is None else [salt, name, value]
-        return cls(b64url_encode(jsonutil.dumps_spaced(array)), salt, name, value)
+        return cls(b64u_encode(jsonutil.dumps_spaced(array)), salt, name, value)
 
     @classmethod
     def parse(cls, encoded: str) -> Disclosure:
         """Decode a received disclosure; :class:`InvalidDisclosure` unless it is a well-formed 2- or 3-array."""
         try:
-            array = jsonutil.loads(b64url_decode(encoded, what="disclosure"), what="disclosure")
+            array = jsonutil.loads(b64u_decode(encoded, what="disclosure"), what="disclosure")
         except (ParsingError, ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidDisclosure("a disclosure is not base64url-encoded JSON") from exc
         if type(array) is not list or len(array) not in (2, 3):

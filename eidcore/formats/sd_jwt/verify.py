@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from eidcore import jose, jsonutil
 from eidcore.clock import SYSTEM_CLOCK, Clock
+from eidcore.encoding import b64u_encode
 from eidcore.errors import (
     Expired,
     FormatError,
@@ -44,7 +45,6 @@ from eidcore.formats.sd_jwt.model import (
     hash_function,
     split,
 )
-from eidcore.jose import b64url_encode
 
 __all__ = [
     "MUST_NOT_BE_PRESENT",
@@ -216,7 +216,7 @@ class SdJwtVerifier:
         parse = Disclosure.parse
         disclosures = tuple([parse(d) for d in parts.disclosures])
         hashf = HASH_FUNCTIONS[sd_alg]
-        digests = [b64url_encode(hashf(d.encode("ascii")).digest()) for d in parts.disclosures]
+        digests = [b64u_encode(hashf(d.encode("ascii")).digest()) for d in parts.disclosures]
         by_digest = index_disclosures(disclosures, digests)
         processed = process(payload, by_digest)
         claims = processed.claims
