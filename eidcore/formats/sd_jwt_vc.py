@@ -28,6 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from eidcore import jose, jsonutil
+from eidcore.claims import DEFAULT_LEEWAY
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import (
     InvalidCertificate,
@@ -425,7 +426,7 @@ class SdJwtVcVerifier:
         *,
         clock: Clock = SYSTEM_CLOCK,
         algorithms: frozenset[str] = frozenset({"ES256"}),
-        clock_skew: int = 60,
+        clock_skew: int = DEFAULT_LEEWAY,
         accepted_vcts: Collection[str] | None = None,
         require_exp: bool = False,
         require_status: bool = False,
