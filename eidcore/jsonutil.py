@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
 
 from eidcore.errors import ParsingError
 
-__all__ = ["MAX_DEPTH", "dumps", "dumps_sorted", "dumps_spaced", "loads", "loads_object"]
+__all__ = ["MAX_DEPTH", "dumps", "dumps_sorted", "dumps_spaced", "dumps_string", "loads", "loads_object"]
 
 #: Deepest nesting :func:`loads` accepts (orjson's fixed limit; the stdlib path stops at the recursion limit,
 #: which is not lower).
@@ -91,6 +92,11 @@ def dumps_sorted(value: Any) -> bytes:
 _INT64: Final = range(-(2**63), 2**64)
 
 
+#: A JSON string (RFC 8259 §7) as UTF-8, the same bytes as ``json.dumps(text, ensure_ascii=False)``: orjson's
+#: encoder called directly, for hot paths that write many strings. A lone surrogate raises ``TypeError``.
+dumps_string: Final[Callable[[str], bytes]] = orjson.dumps
+
+
 def dumps_spaced(value: Any) -> bytes:
     """``json.dumps(value, ensure_ascii=False).encode()`` byte for byte: the SD-JWT disclosure form of the
     RFC 9901 §4.2.1 examples (``", "`` and ``": "`` separators, raw UTF-8). NaN, infinities and non-JSON values
@@ -100,12 +106,14 @@ def dumps_spaced(value: Any) -> bytes:
     valid string); arrays and objects by the stdlib's public encoder, whose separators orjson cannot write.
     """
     t = type(value)
-    if t is bool:
-        return b"true" if value else b"false"
-    if value is None:
-        return b"null"
     try:
-        if t is str or (t is int and value in _INT64):
+        if t is str:
+            return orjson.dumps(value)
+        if t is bool:
+            return b"true" if value else b"false"
+        if value is None:
+            return b"null"
+        if t is int and value in _INT64:
             return orjson.dumps(value)
         return _SPACED.encode(value).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:  # orjson.JSONEncodeError is a TypeError

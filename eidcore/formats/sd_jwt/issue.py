@@ -153,6 +153,7 @@ _new_disclosure: Callable[[tuple[str, str, str | None, Any]], Disclosure] = func
     tuple.__new__, Disclosure)
 # Disclosures are written as json.dumps(value, ensure_ascii=False) (the RFC 9901 examples' form), byte for byte.
 _spaced_json: Callable[[Any], bytes] = jsonutil.dumps_spaced
+_json_string: Callable[[str], bytes] = jsonutil.dumps_string
 
 
 class SdJwtIssuer:
@@ -259,7 +260,7 @@ class SdJwtIssuer:
                     enc = walk(v, child)
                 if is_sd:
                     s = salt()
-                    encoded = b64u_encode(b"[%b, %b, %b]" % (_spaced_json(s), _spaced_json(k), _spaced_json(enc)))
+                    encoded = b64u_encode(b"[%b, %b, %b]" % (_json_string(s), _json_string(k), _spaced_json(enc)))
                     disclosures.append(_new_disclosure((encoded, s, k, enc)))
                     if digests is None:
                         digests = []
@@ -293,7 +294,7 @@ class SdJwtIssuer:
                 if is_sd:
                     any_sd = True
                     s = salt()
-                    encoded = b64u_encode(b"[%b, %b]" % (_spaced_json(s), _spaced_json(enc)))
+                    encoded = b64u_encode(b"[%b, %b]" % (_json_string(s), _spaced_json(enc)))
                     disclosures.append(_new_disclosure((encoded, s, None, enc)))
                     out.append({ARRAY_DIGEST: digest_of(encoded)})
                 else:

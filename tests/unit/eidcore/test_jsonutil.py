@@ -140,3 +140,15 @@ def test_every_json_value_is_written_as_the_stdlib_writes_it(value: Any) -> None
         return
     assert jsonutil.dumps_spaced(value) == expected_spaced
     assert jsonutil.loads(jsonutil.dumps(value)) == jsonutil.loads(_stdlib_compact(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_dumps_string_is_the_stdlib_string(text: str) -> None:
+    try:
+        expected = json.dumps(text, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        with pytest.raises(TypeError):
+            jsonutil.dumps_string(text)
+        return
+    assert jsonutil.dumps_string(text) == expected
