@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import stat
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from cryptography import x509
@@ -15,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from eidcore.clock import FixedClock
 from eidcore.errors import ConfigurationError, InvalidCertificate, ParsingError, UntrustedIssuer
 from eidcore.keys import KeySet, load_or_create_dev_pki, make_leaf, make_root_ca
-from eidcore.trust.x509 import validate_chain
+from eidcore.trust.x509 import PROFILES, Purpose, validate_chain
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -150,6 +151,7 @@ def test_lazily_malformed_certificate_is_invalid_certificate(pki: KeySet) -> Non
 # --------------------------------------------------------------------------------------------------
 
 PRIVATE_OID = x509.ObjectIdentifier("1.3.6.1.4.1.55555.1")
+Three = tuple[ec.EllipticCurvePrivateKey, x509.Certificate, ec.EllipticCurvePrivateKey, x509.Certificate]
 
 
 def _ca(cn: str, key: ec.EllipticCurvePrivateKey, issuer_key: ec.EllipticCurvePrivateKey, issuer: x509.Name, *,
@@ -184,7 +186,7 @@ def _signer(issuer_key: ec.EllipticCurvePrivateKey, issuer: x509.Certificate, *,
 
 
 @pytest.fixture(scope="module")
-def three() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate, ec.EllipticCurvePrivateKey, x509.Certificate]:
+def three() -> Three:
     """A root (no path length limit) and an intermediate below it."""
     root_key, mid_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Three Root")])
@@ -195,20 +197,19 @@ def three() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate, ec.EllipticCu
 
 @pytest.mark.parametrize("purpose", ["any", "mdoc_ds", "sd_jwt_vc_issuer", "wallet_provider", "verifier_access",
                                      "status_list", "key_attestation"])
-def test_unknown_critical_extension_in_the_leaf_is_refused(three: tuple, purpose: str) -> None:  # type: ignore[type-arg]
+def test_unknown_critical_extension_in_the_leaf_is_refused(three: Three, purpose: Purpose) -> None:
     _, root, mid_key, mid = three
     with pytest.raises(InvalidCertificate, match=r"unknown critical extension 1\.3\.6\.1\.4\.1\.55555\.1"):
-        validate_chain([_signer(mid_key, mid, now=NOW, private=True), mid], [root], at=NOW,
-                       purpose=purpose)  # type: ignore[arg-type]
+        validate_chain([_signer(mid_key, mid, now=NOW, private=True), mid], [root], at=NOW, purpose=purpose)
 
 
-def test_unknown_non_critical_extension_is_ignored(three: tuple) -> None:  # type: ignore[type-arg]
+def test_unknown_non_critical_extension_is_ignored(three: Three) -> None:
     _, root, mid_key, mid = three
     leaf = _signer(mid_key, mid, now=NOW, private=False)
     assert validate_chain([leaf, mid], [root], at=NOW, purpose="sd_jwt_vc_issuer") == leaf
 
 
-def test_unknown_critical_extension_in_an_intermediate_is_refused(three: tuple) -> None:  # type: ignore[type-arg]
+def test_unknown_critical_extension_in_an_intermediate_is_refused(three: Three) -> None:
     root_key, root, _, _ = three
     mid_key = ec.generate_private_key(ec.SECP256R1())
     mid = _ca("Odd Intermediate", mid_key, root_key, root.subject, now=NOW, critical_private=True)
@@ -254,7 +255,7 @@ def test_an_expired_intermediate_or_anchor_is_refused() -> None:
         validate_chain([leaf, mid2], [root], at=then + dt.timedelta(days=25))
 
 
-def test_chain_out_of_order_is_refused(three: tuple) -> None:  # type: ignore[type-arg]
+def test_chain_out_of_order_is_refused(three: Three) -> None:
     _, root, mid_key, mid = three
     leaf = _signer(mid_key, mid, now=NOW)
     assert validate_chain([leaf, mid, root], [root], at=NOW, purpose="sd_jwt_vc_issuer") == leaf
@@ -270,23 +271,21 @@ def test_path_length_constraint_is_enforced(pki: KeySet) -> None:
         validate_chain([_signer(mid_key, mid, now=NOW), mid], [root], at=NOW)
 
 
-def test_signing_profiles_need_digital_signature(three: tuple) -> None:  # type: ignore[type-arg]
+def test_signing_profiles_need_digital_signature(three: Three) -> None:
     _, root, mid_key, mid = three
     key = ec.generate_private_key(ec.SECP256R1())
     no_ku = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "No KU")]))
              .issuer_name(mid.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
              .not_valid_before(NOW - dt.timedelta(minutes=5)).not_valid_after(NOW + dt.timedelta(days=5))
              .sign(mid_key, hashes.SHA256()))
-    for purpose in ("mdoc_ds", "sd_jwt_vc_issuer", "wallet_provider", "verifier_access", "status_list"):
+    signing: list[Purpose] = ["mdoc_ds", "sd_jwt_vc_issuer", "wallet_provider", "verifier_access", "status_list"]
+    for purpose in signing:
         with pytest.raises(InvalidCertificate, match="digitalSignature"):
-            validate_chain([no_ku, mid], [root], at=NOW, purpose=purpose)  # type: ignore[arg-type]
-    for purpose in ("any", "key_attestation"):  # an Android Keystore leaf states no usage of its own
-        assert validate_chain([no_ku, mid], [root], at=NOW, purpose=purpose) == no_ku  # type: ignore[arg-type]
+            validate_chain([no_ku, mid], [root], at=NOW, purpose=purpose)
+    unconstrained: list[Purpose] = ["any", "key_attestation"]  # an Android Keystore leaf states no usage of its own
+    for purpose in unconstrained:
+        assert validate_chain([no_ku, mid], [root], at=NOW, purpose=purpose) == no_ku
 
 
 def test_every_purpose_has_a_profile() -> None:
-    from typing import get_args
-
-    from eidcore.trust.x509 import PROFILES, Purpose
-
     assert set(PROFILES) == set(get_args(Purpose))
