@@ -54,7 +54,7 @@ from eidcore.trust.android_key_attestation import (
     encode_key_description,
     parse_key_description,
 )
-from eidcore.trust.x509 import validate_chain
+from eidcore.trust.x509 import load_der_certificate, validate_chain
 
 #: the Lommebok wallet app's package name (Android applicationId)
 APP_PACKAGE = "no.lommebok.wallet"
@@ -103,7 +103,7 @@ def parse_x5c(x5c: object) -> list[x509.Certificate]:
         if len(item) > MAX_CERT_BYTES * 2:
             raise InvalidDeviceAttestation(f"certificate {i} of x5c is too large")
         try:
-            out.append(x509.load_der_x509_certificate(base64.b64decode(item, validate=True)))
+            out.append(load_der_certificate(base64.b64decode(item, validate=True)))
         except ValueError:
             raise InvalidDeviceAttestation(f"certificate {i} of x5c is not base64 DER X.509") from None
     return out

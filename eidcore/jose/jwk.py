@@ -42,6 +42,7 @@ from eidcore.jose._common import (
     _check_key_for_alg,
     _key_kind,
 )
+from eidcore.trust.x509 import load_der_certificate
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ def _x5c_parse(value: tuple[str, ...]) -> tuple[tuple[x509.Certificate, ...], Pu
     certs = []
     for item in value:
         try:
-            certs.append(x509.load_der_x509_certificate(base64.b64decode(item, validate=True)))
+            certs.append(load_der_certificate(base64.b64decode(item, validate=True)))
         except (binascii.Error, ValueError) as exc:
             raise InvalidHeader("x5c holds a value that is not a base64 DER certificate") from exc
     try:

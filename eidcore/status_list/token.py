@@ -177,7 +177,7 @@ def issue_cwt(status_list: StatusList, *, uri: str, key: jose.SigningKey, clock:
 def _candidates(kid: str | None, keys: TrustedKeys, chain: list[x509.Certificate] | None,
                 anchors: Sequence[x509.Certificate], clock: Clock) -> list[jose.PublicKey]:
     if chain and anchors:
-        leaf = validate_chain(chain, anchors, at=clock.now())
+        leaf = validate_chain(chain, anchors, at=clock.now(), purpose="status_list")
         pub = leaf.public_key()
         if not isinstance(pub, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
             raise UntrustedIssuer("the status list signer's certificate key type is not supported")

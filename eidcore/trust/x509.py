@@ -36,6 +36,7 @@ the path ``cryptography`` builds must be the presented certificates, leaf first,
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ObjectIdentifier
 from cryptography.x509.verification import (
     Criticality,
@@ -173,12 +175,23 @@ PROFILES: dict[Purpose, Profile] = _profiles()
 # --------------------------------------------------------------------------------------------------
 
 
+def load_der_certificate(der: bytes) -> x509.Certificate:
+    """Parse one DER certificate; :class:`ValueError` for garbage and for what cryptography only warns about
+    today and will refuse tomorrow (e.g. a serial number that is not positive, RFC 5280 §4.1.2.2)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CryptographyDeprecationWarning)
+        try:
+            return x509.load_der_x509_certificate(der)
+        except CryptographyDeprecationWarning as exc:
+            raise ValueError(str(exc)) from None
+
+
 def load_der_chain(items: Sequence[bytes]) -> list[x509.Certificate]:
     """Parse DER certificates (an ``x5c``/``x5chain`` list), raising :class:`ParsingError` on garbage."""
     out = []
     for i, der in enumerate(items):
         try:
-            out.append(x509.load_der_x509_certificate(der))
+            out.append(load_der_certificate(der))
         except ValueError as exc:
             raise ParsingError(f"certificate {i} of the chain is not DER X.509") from exc
     return out
