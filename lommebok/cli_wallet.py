@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,11 +40,14 @@ class Ctx:
 
 
 def _default_wallet_dir() -> Path:
-    return Path(os.environ.get("LOMMEBOK_WALLET_DIR") or Path.home() / ".lommebok" / "wallet")
+    return Path.home() / ".lommebok" / "wallet"
 
 
 def _default_data_dir() -> Path:
-    return Path(os.environ.get("LOMMEBOK_DATA_DIR") or "var")
+    """The server's data directory as the settings name it (``LOMMEBOK_DATA_DIR``, default ./var)."""
+    from lommebok.cli_common import cli_settings
+
+    return cli_settings().data_dir
 
 
 def _trust_anchors(ctx: Ctx) -> list[x509.Certificate]:
@@ -84,9 +86,12 @@ def _run(ctx: Ctx, work: Callable[[Any, Any], Awaitable[T]]) -> T:
 @click.group("wallet")
 @click.option("--url", default="http://localhost:8000", show_default=True, help="The Lommebok deployment.")
 @click.option("--wallet-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where this wallet keeps keys and credentials (default ~/.lommebok/wallet).")
+              envvar="LOMMEBOK_WALLET_DIR",
+              help="Where this wallet keeps keys and credentials (default ~/.lommebok/wallet; "
+                   "env LOMMEBOK_WALLET_DIR).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The server's data directory: dev device maker and trust anchors (default ./var).")
+              help="The server's data directory: dev device maker and trust anchors (default: LOMMEBOK_DATA_DIR, "
+                   "./var).")
 @click.option("--wallet-url", default=None, envvar="LOMMEBOK_WALLET_URL",
               help="The wallet provider, when it runs apart (default <url>/wallet; env LOMMEBOK_WALLET_URL).")
 @click.pass_context

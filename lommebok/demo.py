@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from cryptography import x509
 
 from eidcore.clock import Clock, OffsetClock  # OffsetClock re-exported for the tests
 from eidcore.errors import LommebokError
+from eidcore.settings import ServiceName, Settings, load_settings
 
 STATUS_TTL_MARGIN = 5
 
@@ -66,8 +66,13 @@ def _read_secret(path: Path, what: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None = None) -> AsyncIterator[Target]:
+async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None = None, *,
+                          settings: Settings | None = None) -> AsyncIterator[Target]:
+    """The server at ``url``: its admin tokens from the settings (``LOMMEBOK_<SERVICE>_ADMIN_TOKEN``, the dev
+    ``LOMMEBOK_ADMIN_TOKEN``) or the dev secrets under ``data_dir``, its trust anchors from ``data_dir``."""
     from eidcore.clock import SYSTEM_CLOCK
+
+    settings = settings or load_settings()
 
     keys_dir = data_dir / "keys"
     try:
@@ -77,7 +82,7 @@ async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None 
                                    "machine with --data-dir pointing at its data directory") from None
     async with httpx.AsyncClient(timeout=30) as http:
         admin_tokens = {
-            s: os.environ.get(f"LOMMEBOK_{s.upper()}_ADMIN_TOKEN") or os.environ.get("LOMMEBOK_ADMIN_TOKEN")
+            s: configured_admin_token(settings, s)
             or _read_secret(data_dir / "secrets" / f"admin-token-{s}", f"{s} admin token") for s in ("issuer", "wallet")
         }
         yield Target(url, http, data_dir, keys_dir, admin_tokens,
@@ -85,10 +90,15 @@ async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None 
                      SYSTEM_CLOCK, embedded=False, urls=dict(urls or {}))
 
 
+def configured_admin_token(settings: Settings, service: ServiceName) -> str | None:
+    """``service``'s admin token as the settings give it (its own, else the dev shared one), or None."""
+    token: str | None = getattr(settings, f"{service}_admin_token") or settings.admin_token
+    return token
+
+
 @contextlib.asynccontextmanager
 async def embedded_target(url: str) -> AsyncIterator[Target]:
     from eidcore.runtime import Runtime
-    from eidcore.settings import Settings
     from lommebok.app import create_root_app
 
     with tempfile.TemporaryDirectory(prefix="lommebok-demo-") as tmp:
@@ -359,7 +369,7 @@ def _demo(url: str, data_dir: Path | None, embedded_flag: bool | None, wait: int
           urls: dict[str, str] | None = None) -> None:
     import logging
 
-    from eidcore.settings import load_settings
+    from lommebok.cli_common import cli_settings
 
     url = url.rstrip("/")
     urls = urls or {}
@@ -375,9 +385,10 @@ def _demo(url: str, data_dir: Path | None, embedded_flag: bool | None, wait: int
                             "process (SQLite in a temporary folder)")
             ctx = embedded_target(url)
         else:
-            ddir = data_dir or load_settings().data_dir
+            settings = cli_settings()
+            ddir = data_dir or settings.data_dir
             p.console.print(f"[bold]Lommebok demo[/bold] against {url} (server data: {ddir})")
-            ctx = external_target(url, ddir, urls)
+            ctx = external_target(url, ddir, urls, settings=settings)
         async with ctx as target:
             started = asyncio.get_running_loop().time()
             ok = await run_demo(target, p, wait=wait)
