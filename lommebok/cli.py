@@ -126,6 +126,8 @@ def _load_keys() -> Any:
             if s.keys_dir is None:
                 raise ConfigurationError("set LOMMEBOK_KEYS_DIR")
             return load_keyset(s.keys_dir)
+        if (s.effective_keys_dir / "trust-anchors.pem").exists():  # what the server uses: shown, not re-made
+            return load_keyset(s.effective_keys_dir)
         return load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url, service_urls=s.service_urls)
     except ConfigurationError as exc:
         raise fail(exc) from None

@@ -40,7 +40,9 @@ def test_serve_one_service_alone(tmp_path: Path) -> None:
 
 def test_serve_announces_the_public_url_whatever_it_binds(tmp_path: Path) -> None:
     """Behind a proxy: `LOMMEBOK_PUBLIC_BASE_URL=https://id.example.no lommebok serve --port P` names the public
-    URL in its metadata and certificates, not the address it listens on."""
+    URL in its metadata and certificates, not the address it listens on; dev certificates made for another URL
+    are re-made."""
+    assert run_cli(tmp_path, "keys", "show").returncode == 0  # the dev PKI, made for http://localhost:8000
     with serving(tmp_path, LOMMEBOK_PUBLIC_BASE_URL="https://id.example.no") as (base, proc):
         meta = httpx.get(f"{base}{ISSUER_METADATA}").json()
         assert meta["credential_issuer"] == "https://id.example.no/issuer"
