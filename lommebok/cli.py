@@ -93,6 +93,7 @@ def _banner(settings: Settings, services: list[ServiceName], rt: Any) -> None:
         url = settings.service_url(s)
         click.echo(f"  {s:<9} {url}   (OpenAPI: {url}/schema/swagger, health: {url}/health)")
     click.echo(f"  landing   {base}/")
+    click.echo(f"  CLI       export LOMMEBOK_URL={base}   (the server `lommebok issuer|verifier|wallet|demo` talk to)")
     click.echo(f"  database  {settings.effective_database_url.split('@')[-1]}")
     click.echo(f"  store     {'redis' if settings.redis_url else 'in-memory (single worker)'}")
     if rt.keys is not None and rt.keys.directory is not None:
