@@ -221,6 +221,28 @@ def openapi_cmd(out: Path, check: bool) -> None:
         raise click.ClickException("OpenAPI drift, run `lommebok openapi`: " + ", ".join(drift))
 
 
+@main.command("docs")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/operations.md"),
+              show_default=True, help="The operations guide whose generated tables to rewrite.")
+@click.option("--check", is_flag=True, help="Exit 1 if the generated tables differ from the code.")
+def docs_cmd(path: Path, check: bool) -> None:
+    """Rewrite (or --check) the tables of every setting and CLI variable in docs/operations.md."""
+    from lommebok.docs import render
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    new = render(text)
+    if check:
+        if new != text:
+            raise click.ClickException(f"{path} is out of date with the settings: run `lommebok docs`")
+        return
+    if new != text:
+        path.write_text(new)
+    click.echo(f"wrote {path}")
+
+
 # --------------------------------------------------------------------------------------------------
 # bench
 # --------------------------------------------------------------------------------------------------
