@@ -29,6 +29,22 @@ def test_every_variable_is_in_the_operations_guide() -> None:
     assert [v for v in variables if f"`{v}`" not in text] == []
 
 
+def test_every_variable_the_code_names_is_documented() -> None:
+    """A ``LOMMEBOK_*`` name in the code (an error message, a help text) is one the operations guide lists."""
+    from tests.unit.lommebok.test_one_settings_object import PACKAGES, PENDING
+
+    text = OPERATIONS.read_text()
+    missing = set()
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            if str(path.relative_to(ROOT)) in PENDING:
+                continue
+            for name in re.findall(r"\bLOMMEBOK_[A-Z0-9_]*[A-Z0-9]\b", path.read_text()):
+                if f"`{name}`" not in text:
+                    missing.add(f"{name} ({path.relative_to(ROOT)})")
+    assert sorted(missing) == []
+
+
 def test_every_setting_says_what_it_means() -> None:
     assert [var for var, _, meaning in setting_rows() if not meaning.strip()] == []
     assert [var for var, _, meaning in cli_rows() if not meaning.strip()] == []
