@@ -279,6 +279,7 @@ class Settings(BaseSettings):
     def _default_public_url(self) -> Settings:
         if "public_base_url" not in self.model_fields_set:
             self.public_base_url = f"http://localhost:{self.port}"
+            self.model_fields_set.discard("public_base_url")  # derived, not set: model_fields_set stays the truth
         return self
 
     @model_validator(mode="after")

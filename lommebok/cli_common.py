@@ -2,7 +2,10 @@
 
 A command that talks to a server takes ``--url`` (env ``LOMMEBOK_URL``: the deployment, whose services live at
 ``<url>/<service>``) and, when the services run apart, ``--<service>-url`` (env ``LOMMEBOK_<SERVICE>_URL``).
-Without either it refuses to run: no command sends a key or token to a server nobody named.
+On the server's own machine the deployment's configured public URL (``LOMMEBOK_PUBLIC_BASE_URL``, when it is
+set) serves too, so a cron job sharing the server's environment needs nothing more. Without any of them the
+command refuses to run: no command sends a key or token to a server nobody named (such as a default
+``http://localhost:8000``).
 """
 
 from __future__ import annotations
@@ -42,12 +45,16 @@ def service_url_option(service: ServiceName, what: str) -> Callable[[F], F]:
                              f"env LOMMEBOK_{service.upper()}_URL).")
 
 
-def service_url(service: ServiceName, url: str | None, own: str | None = None) -> str:
-    """Where ``service`` is: its own URL if given, else ``<url>/<service>``; neither given is a usage error."""
+def service_url(service: ServiceName, url: str | None, own: str | None = None, *,
+                settings: Settings | None = None) -> str:
+    """Where ``service`` is: its own URL if given, else ``<url>/<service>``, else (with ``settings``) where the
+    configured public URL puts it; none of them is a usage error."""
     if own:
         return own.rstrip("/")
     if url:
         return f"{url.rstrip('/')}/{service}"
+    if settings is not None and "public_base_url" in settings.model_fields_set:
+        return settings.service_url(service)
     raise click.UsageError(
         f"which server? pass --url (or set LOMMEBOK_URL), e.g. --url http://localhost:8000 for `lommebok serve` on "
         f"this machine, or --{service}-url for the {service} alone: no key or token is sent to a server nobody named"

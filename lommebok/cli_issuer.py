@@ -40,8 +40,8 @@ def _admin_token(settings: Settings) -> str:
 
 
 def _call(url: str | None, issuer_url: str | None, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    base = service_url("issuer", url, issuer_url)
     s = cli_settings()
+    base = service_url("issuer", url, issuer_url, settings=s)
     try:
         r = httpx.post(f"{base}{path}", json=body, timeout=30,
                        headers={"Authorization": f"Bearer {_admin_token(s)}"})

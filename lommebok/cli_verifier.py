@@ -24,8 +24,9 @@ def _server(f: F) -> F:
 
 
 def _server_and_key(url: str | None, verifier_url: str | None, key_file: str | None) -> tuple[str, str]:
-    base = service_url("verifier", url, verifier_url)  # first: no key is read for a server nobody named
-    path = Path(key_file) if key_file else cli_settings().data_dir / "secrets" / "rp-demo"
+    settings = cli_settings()
+    base = service_url("verifier", url, verifier_url, settings=settings)  # first: no key is read for no server
+    path = Path(key_file) if key_file else settings.data_dir / "secrets" / "rp-demo"
     if not path.exists():
         raise click.ClickException(f"no relying-party API key at {path}: start the verifier once "
                                    "(`lommebok serve`) to create the demo relying party, or pass --key-file")

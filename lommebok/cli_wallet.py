@@ -38,7 +38,9 @@ class Ctx:
     def provider_url(self) -> str:
         """The wallet provider this wallet talks to (``--wallet-url``, else ``<--url>/wallet``); a usage error
         when neither is given."""
-        return service_url("wallet", self.url, self.wallet_url)
+        from lommebok.cli_common import cli_settings
+
+        return service_url("wallet", self.url, self.wallet_url, settings=cli_settings())
 
     def console(self) -> Any:
         from rich.console import Console

@@ -372,6 +372,9 @@ def _demo(url: str | None, data_dir: Path | None, embedded_flag: bool | None, wa
     from lommebok.cli_common import cli_settings
 
     urls = urls or {}
+    configured = cli_settings()
+    if not url and "public_base_url" in configured.model_fields_set:
+        url = configured.public_base_url  # the deployment's own public URL (LOMMEBOK_PUBLIC_BASE_URL)
     named = bool(url or urls)
     if embedded_flag is False and not named:
         service_url("wallet", None)  # the usage error: which server?
@@ -391,11 +394,10 @@ def _demo(url: str | None, data_dir: Path | None, embedded_flag: bool | None, wa
                             "process (SQLite in a temporary folder)")
             ctx = embedded_target(EMBEDDED_URL)
         else:
-            settings = cli_settings()
-            ddir = data_dir or settings.data_dir
+            ddir = data_dir or configured.data_dir
             p.console.print(f"[bold]Lommebok demo[/bold] against {url or ', '.join(urls.values())} "
                             f"(server data: {ddir})")
-            ctx = external_target(url, ddir, urls, settings=settings)
+            ctx = external_target(url, ddir, urls, settings=configured)
         async with ctx as target:
             started = asyncio.get_running_loop().time()
             ok = await run_demo(target, p, wait=wait)

@@ -27,6 +27,8 @@ def test_public_url_follows_the_port_when_not_set(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LOMMEBOK_PORT", "9100")
     s = load_settings()
     assert (s.port, s.public_base_url) == (9100, "http://localhost:9100")
+    assert "public_base_url" not in s.model_fields_set  # derived, not configured
+    assert "public_base_url" in load_settings(public_base_url="http://localhost:9100").model_fields_set
 
 
 def test_a_set_public_url_wins_over_any_port_and_host(monkeypatch: pytest.MonkeyPatch) -> None:

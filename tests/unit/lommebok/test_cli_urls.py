@@ -72,6 +72,20 @@ def test_the_url_may_come_from_the_environment(key_file: Path, monkeypatch: pyte
     assert f"cannot reach the issuer at http://127.0.0.1:{port}/issuer" in r.output
 
 
+def test_the_deployments_configured_public_url_serves_on_its_machine(key_file: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cron job sharing the server's environment: LOMMEBOK_PUBLIC_BASE_URL names the deployment (never a
+    default: LOMMEBOK_PORT alone names no server)."""
+    port = free_port()
+    monkeypatch.setenv("LOMMEBOK_PORT", str(port))
+    r = CliRunner().invoke(main, ["issuer", "reconcile"])
+    assert r.exit_code == click.UsageError.exit_code and "pass --url" in r.output
+    monkeypatch.setenv("LOMMEBOK_PUBLIC_BASE_URL", f"http://localhost:{port}")
+    r = CliRunner().invoke(main, ["issuer", "reconcile"])
+    assert r.exit_code == 1
+    assert f"cannot reach the issuer at http://localhost:{port}/issuer" in r.output
+
+
 def test_a_wrong_url_is_a_clean_error(key_file: Path) -> None:
     port = free_port()
     r = CliRunner().invoke(main, ["verifier", "request", "--profile", "age-over-18", "--key-file", str(key_file),
