@@ -218,6 +218,9 @@ class Settings(BaseSettings):
     """The verifier's admin API bearer token (production: required, at least 256 bits; dev: generated)."""
     wallet_admin_token: str | None = Field(default=None, repr=False)
     """The wallet provider's admin API bearer token (production: required, at least 256 bits; dev: generated)."""
+    wallet_issuer_token: str | None = Field(default=None, repr=False)
+    """The wallet provider's own credential at the issuer's admin API (eidcore.admin_auth.PEERS): only the scopes
+    the issuer grants it; required in production where the wallet or the issuer runs (at least 256 bits)."""
     status_list_ttl: int | None = Field(default=None, ge=1, le=86400)
     """Seconds relying parties may cache a status list (Token Status List ``ttl``) of the issuer and the wallet
     provider; unset: 300, or 30 in dev so a revocation shows at verifiers quickly."""
