@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from eidcore.errors import ConfigurationError
 
@@ -329,6 +329,24 @@ def load_settings(**overrides: object) -> Settings:
             name = f"LOMMEBOK_{loc.upper()}" if loc else "settings"
             lines.append(f"{name}: {err['msg']}")
         raise ConfigurationError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+class _Defaults(Settings):
+    """Settings whose only source is the values given: the environment is not read."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def default_settings(**values: object) -> Settings:
+    """Settings from ``values`` and the defaults alone, whatever the environment holds (for generated documents
+    such as the OpenAPI files, which must not depend on the machine that generates them)."""
+    return _Defaults(**values)  # type: ignore[arg-type]
 
 
 def env_name(field: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from eidcore.errors import ConfigurationError
-from eidcore.settings import Settings, env_name, hand_over_to_workers, load_settings
+from eidcore.settings import Settings, default_settings, env_name, hand_over_to_workers, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -76,3 +76,12 @@ def test_secrets_are_never_handed_over(monkeypatch: pytest.MonkeyPatch) -> None:
         assert env_name(field) not in os.environ
     with pytest.raises(KeyError):
         env_name("no_such_setting")
+
+
+def test_default_settings_ignore_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOMMEBOK_ENVIRONMENT", "production")
+    monkeypatch.setenv("LOMMEBOK_PUBLIC_BASE_URL", "https://id.example.no")
+    assert load_settings().environment == "production"
+    s = default_settings(port=9000)
+    assert isinstance(s, Settings)
+    assert (s.environment, s.public_base_url) == ("dev", "http://localhost:9000")
