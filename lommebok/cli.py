@@ -1,4 +1,5 @@
-"""The ``lommebok`` command: serve, keys, register, openapi, bench (and more as the services grow)."""
+"""The ``lommebok`` command: serve, keys, openapi, docs, bench, and the client commands (register, issuer, verifier,
+wallet, credentials, demo) registered from their modules."""
 
 from __future__ import annotations
 
