@@ -9,12 +9,12 @@ from pathlib import Path
 
 from tests.e2e.verifier.conftest import VerifierEnv
 from verifier.models import VerTransaction
-from verifier.service import service_for
+from verifier.app import verifier_of
 from wallet_api.holder import vp
 
 
 async def test_background_task_deletes_results_past_the_retention_period(env: VerifierEnv) -> None:
-    svc = service_for(env.rt)
+    svc = verifier_of(env.stack.app)
     keep = await env.create(profile="pid-basic", params={"format": "dc+sd-jwt"}, response_mode="direct_post")
     old = await env.create(profile="pid-basic", params={"format": "dc+sd-jwt"}, response_mode="direct_post")
     for created in (keep, old):
@@ -53,7 +53,7 @@ async def test_a_response_being_validated_reads_as_responded(env: VerifierEnv) -
 
 
 async def test_events_are_pushed_when_the_response_arrives(env: VerifierEnv) -> None:
-    svc = service_for(env.rt)
+    svc = verifier_of(env.stack.app)
     svc.event_poll_seconds = 60.0  # without the in-process wake-up the stream would wait a minute
     created = await env.create(profile="pid-basic", params={"format": "dc+sd-jwt"}, response_mode="direct_post")
     tx_id = created["transaction_id"]
@@ -81,7 +81,7 @@ async def test_the_standalone_app_runs_retention_from_its_lifespan(tmp_path: Pat
     app = create_app(Settings(data_dir=tmp_path / "var", seed_register=False))
     rt = app.state.runtime
     async with AsyncTestClient(app=app) as client:
-        svc = service_for(rt)
+        svc = verifier_of(app)
         task = svc._retention_task
         assert task is not None and not task.done(), "started with the app, before any request"
         assert (await client.get("/health")).status_code == 200
