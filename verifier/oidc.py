@@ -120,8 +120,7 @@ class OidcController(Controller):
         jwk.update(use="sig")
         return Response(JwkSet(keys=[jwk]), headers=PUBLIC)
 
-    @get("/authorize", operation_id="oidcAuthorize", responses=errors(400, 401),
-         media_type="text/html")
+    @get("/authorize", operation_id="oidcAuthorize", responses=errors(400, 401))
     async def authorize(self, request: Request[Any, Any, Any], bridge: NamedDependency[Bridge],
                         client_id: OptionalQuery = None,
                         redirect_uri: OptionalQuery = None, response_type: OptionalQuery = None,
