@@ -13,24 +13,22 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.types import Guard
 
-from eidcore.errors import InvalidRequest, InvalidToken
-from eidcore.runtime import Runtime
+from eidcore.admin_auth import admin_guard
+from eidcore.errors import InvalidRequest
 
-__all__ = ["FORM", "form_body", "verifier_admin"]
+__all__ = ["ADMIN_SCOPES", "FORM", "form_body", "verifier_admin"]
+
+ADMIN_SCOPES = ("relying-parties", "oidc-clients")
+"""The scopes of the verifier's admin API (a peer service's credential may be granted some of them)."""
 
 FORM = "application/x-www-form-urlencoded"
 
 
 def verifier_admin(scope: str) -> Guard:
-    """The admin guard of the verifier for ``scope`` (``relying-parties``, ``oidc-clients``)."""
-
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        rt: Runtime = connection.app.state["runtime"]
-        if not rt.admin_authorized("verifier", connection.headers.get("authorization")):
-            raise InvalidToken("the admin bearer token is required",
-                               headers={"WWW-Authenticate": 'Bearer realm="verifier-admin"'})
-
-    return guard
+    """The admin guard of the verifier for ``scope`` (``relying-parties``, ``oidc-clients``):
+    :func:`eidcore.admin_auth.admin_guard` (401 ``invalid_token`` for a missing or unknown token, 403
+    ``insufficient_scope`` for a caller without the scope)."""
+    return admin_guard("verifier", scope)
 
 
 def form_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

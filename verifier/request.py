@@ -15,7 +15,6 @@ single-use response slot (:class:`~verifier.transactions.Slot`).
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import secrets
@@ -33,6 +32,7 @@ from eidcore.dcql import DcqlQuery
 from eidcore.encoding import b64u_encode
 from eidcore.errors import InvalidRequest, InvalidRequestUriMethod, NotFound
 from eidcore.openid4vp import SELF_ISSUED_AUD, ClientMetadata, RequestObjectClaims, WalletMetadataForm
+from eidcore.qr import qr_svg
 from eidcore.runtime import pseudonym
 from verifier.guards import form_body
 from verifier.models import VerRelyingParty, VerTransaction
@@ -55,16 +55,6 @@ VP_FORMATS_SUPPORTED: dict[str, dict[str, Any]] = {
     "mso_mdoc": {"issuerauth_alg_values": [-7], "deviceauth_alg_values": [-7]},
 }
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def qr_svg(text: str) -> str:
-    """The text as a QR code (SVG, error correction M; a fixed mask pattern: evaluating all eight costs 3x more
-    CPU per transaction for no reading benefit at this size)."""
-    import segno
-
-    buf = io.BytesIO()
-    segno.make(text, error="m", mask=0).save(buf, kind="svg", scale=4, xmldecl=False)
-    return buf.getvalue().decode()
 
 
 def youth_query(query: dict[str, Any], consent_age: int) -> tuple[dict[str, Any], list[list[Any]]]:

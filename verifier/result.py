@@ -5,7 +5,7 @@
 - ``POST /rp/transactions/{id}/redeem``: a same-device transaction's result only for the single-use
   ``response_code`` the redirect carried (§13.3: session fixation);
 - ``GET /rp/transactions/{id}/events``: server-sent events, one ``status`` event per change, woken through
-  ``rt.events`` (:meth:`verifier.transactions.Verifier.wait_change`) whichever worker made the change.
+  ``rt.events`` (:meth:`verifier.transactions.Verifier.changes`) whichever worker made the change.
 
 All under :func:`verifier.relying_parties.relying_party_guard`; another relying party's transaction is 404.
 """
@@ -106,20 +106,21 @@ class ResultsController(Controller):
 
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
             last: tuple[str, int] | None = None
-            while True:
-                tx = await verifier.get_for_rp(rp, tx_id)
-                if (tx.status, tx.refused_count) != last:
-                    last = (tx.status, tx.refused_count)
-                    event = TransactionEvent(transaction_id=tx.id, status=tx.status)  # type: ignore[arg-type]
-                    if tx.failed_check:
-                        event.failed_check = tx.failed_check
-                    if tx.refused_count:
-                        event.refused_count = tx.refused_count
-                    yield ServerSentEventMessage(data=json.dumps(event.model_dump(mode="json", exclude_unset=True)),
-                                                 event="status")
-                if tx.status in TERMINAL:
-                    return
-                until_expiry = max(0.0, tx.expires_at - verifier.now()) + 0.5
-                await verifier.wait_change(tx_id, min(verifier.event_poll_seconds, until_expiry))
+            async with verifier.changes(tx_id) as changes:  # subscribed before each read: no change is missed
+                while True:
+                    tx = await verifier.get_for_rp(rp, tx_id)
+                    if (tx.status, tx.refused_count) != last:
+                        last = (tx.status, tx.refused_count)
+                        event = TransactionEvent(transaction_id=tx.id, status=tx.status)  # type: ignore[arg-type]
+                        if tx.failed_check:
+                            event.failed_check = tx.failed_check
+                        if tx.refused_count:
+                            event.refused_count = tx.refused_count
+                        yield ServerSentEventMessage(
+                            data=json.dumps(event.model_dump(mode="json", exclude_unset=True)), event="status")
+                    if tx.status in TERMINAL:
+                        return
+                    until_expiry = max(0.0, tx.expires_at - verifier.now()) + 0.5
+                    await changes.wait(min(verifier.event_poll_seconds, until_expiry))
 
         return ServerSentEvent(stream(), headers=NO_STORE)

@@ -11,7 +11,7 @@ holds what the protocol steps share: the configuration (:mod:`verifier.config`),
   half of the ``direct_post.jwt`` key (never in the database);
 - outcomes are written with one conditional UPDATE (:meth:`Verifier.finish`); each change is published on
   ``rt.events`` (channel ``ver:tx:<id>``) so a waiting relying party on any worker wakes at once
-  (:meth:`Verifier.wait_change`);
+  (:meth:`Verifier.changes`);
 - results are deleted after ``result_retention_seconds`` by a background task (:meth:`Verifier.start_retention`).
 
 Logs carry pseudonymous ids and check names, never claim values.
@@ -36,6 +36,7 @@ from sqlmodel import col
 from eidcore.credential_types import load_credential_types
 from eidcore.encoding import b64u_encode
 from eidcore.errors import InvalidRequest, NotFound
+from eidcore.events import Subscription
 from eidcore.runtime import Runtime, dev_secret, pseudonym, secret_matches
 from verifier.config import VerifierConfig, load_verifier_config
 from verifier.models import VerRelyingParty, VerTransaction
@@ -133,7 +134,6 @@ class Verifier:
         self.demo_ready = False
         self._last_purge = 0.0
         self._retention_task: asyncio.Task[None] | None = None
-        self._watchers: dict[str, set[asyncio.Event]] = {}
         self.event_poll_seconds: float = 2.0
         """Server-sent events re-read a transaction at least this often (expiry); changes wake the stream at once."""
         retention = rt.settings.verifier.result_retention_seconds
@@ -243,24 +243,12 @@ class Verifier:
     # --- wake-ups ---------------------------------------------------------------------------------------
 
     async def notify(self, tx_id: str) -> None:
-        """Publish a change of the transaction (wakes :meth:`wait_change`)."""
-        for event in self._watchers.get(tx_id, ()):
-            event.set()
+        """Publish a change of the transaction on ``rt.events`` (wakes :meth:`changes` subscribers on every worker)."""
+        await self.rt.events.publish(event_channel(tx_id))
 
-    async def wait_change(self, tx_id: str, timeout: float) -> bool:
-        """Wait until the transaction changes, or ``timeout`` seconds pass (then False)."""
-        event = asyncio.Event()
-        self._watchers.setdefault(tx_id, set()).add(event)
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
-        finally:
-            waiting = self._watchers.get(tx_id)
-            if waiting is not None:
-                waiting.discard(event)
-                if not waiting:
-                    del self._watchers[tx_id]
-        return event.is_set()
+    def changes(self, tx_id: str) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        """Subscribe to the transaction's changes on any worker (subscribe first, then read, then ``wait``)."""
+        return self.rt.events.subscribe(event_channel(tx_id))
 
     # --- retention --------------------------------------------------------------------------------------
 
