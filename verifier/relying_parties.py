@@ -24,6 +24,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 from sqlmodel import select
 
+from eidcore.cache import BoundedCache
 from eidcore.errors import InvalidRequest, InvalidToken
 from eidcore.runtime import Runtime, secret_matches
 from verifier.config import VerifierConfig
@@ -45,6 +46,8 @@ CUSTOM_QUERY = "dcql"
 """The pseudo profile a relying party needs in ``allowed_profiles`` to send its own DCQL query."""
 NO_STORE = {"Cache-Control": "no-store"}
 _RP_STATE = "verifier_relying_party"
+RP_CACHE_SIZE = 1024
+RP_CACHE_TTL = 300.0
 
 
 def _sha256_hex(value: str) -> str:
@@ -63,7 +66,10 @@ class RelyingParties:
         self.demo_key = demo_key
         self.demo_key_file = demo_key_file
         self._ready = False
-        self._by_digest: dict[str, VerRelyingParty] = {}
+        self._by_digest: BoundedCache[str, VerRelyingParty] = BoundedCache(RP_CACHE_SIZE, ttl=RP_CACHE_TTL,
+                                                                            clock=rt.clock)
+        """Relying parties by the SHA-256 of their API key (a key changed in the configuration or the database is
+        seen within :data:`RP_CACHE_TTL`)."""
 
     def now(self) -> int:
         return int(self.rt.clock.timestamp())
@@ -133,7 +139,7 @@ class RelyingParties:
             if rp is None or not secret_matches(digest, rp.api_key_sha256):
                 raise InvalidToken("the relying-party API key is not valid",
                                    headers={"WWW-Authenticate": 'Bearer realm="verifier", error="invalid_token"'})
-            self._by_digest[digest] = rp
+            self._by_digest.set(digest, rp)
         return rp
 
 
