@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.verifier.conftest import VerifierEnv
-from verifier.models import VerTransaction
 from verifier.app import verifier_of
+from verifier.models import VerTransaction
 from wallet_api.holder import vp
 
 
@@ -70,6 +72,44 @@ async def test_events_are_pushed_when_the_response_arrives(env: VerifierEnv) -> 
     statuses = [line for line in events.text.splitlines() if line.startswith("data:")]
     assert '"status": "pending"' in statuses[0] and '"status": "validated"' in statuses[-1]
     assert "Fjellheim" not in events.text
+
+
+async def test_a_response_on_another_worker_wakes_the_stream(env: VerifierEnv) -> None:
+    """Two workers on one database and one Redis: the wallet's response reaches the second, the relying party's
+    event stream (held open by the first) wakes at once through ``rt.events`` (Redis pub/sub)."""
+    import httpx
+
+    from eidcore.runtime import Runtime
+    from lommebok.app import create_root_app
+
+    settings = env.stack.settings
+    if settings.redis_url is None:
+        pytest.skip("one process without Redis: the in-memory event bus serves that process only")
+    verifier_of(env.stack.app).event_poll_seconds = 60.0  # only the event can wake the stream in time
+    other_rt = Runtime(settings, clock=env.rt.clock)
+    other_rt.route_outbound(env.rt.outbound_transport)  # type: ignore[arg-type]
+    other = create_root_app(settings, ("verifier",), runtime=other_rt)
+    await other_rt.start()
+    try:
+        other_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url=str(env.client.base_url))
+        created = await env.create(profile="pid-basic", params={"format": "dc+sd-jwt"}, response_mode="direct_post")
+        tx_id = created["transaction_id"]
+        loop = asyncio.get_running_loop()
+        stream = asyncio.create_task(env.client.get(f"/verifier/rp/transactions/{tx_id}/events",
+                                                    headers=env.auth()))
+        await asyncio.sleep(0.3)  # the stream on the first worker has sent "pending" and waits
+        assert not stream.done()
+        start = loop.time()
+        r = await vp.present(other_client, created["authorization_request"], [env.sd_jwt("pid")],
+                             trust_anchors=env.anchors)
+        assert r.status_code == 200, r.text
+        events = await asyncio.wait_for(stream, 10)
+        assert loop.time() - start < 10
+        statuses = [line for line in events.text.splitlines() if line.startswith("data:")]
+        assert '"status": "validated"' in statuses[-1]
+        await other_client.aclose()
+    finally:
+        await other_rt.stop()
 
 
 async def test_the_standalone_app_runs_retention_from_its_lifespan(tmp_path: Path) -> None:
