@@ -109,14 +109,14 @@ class OidcController(Controller):
     tags = ["openid connect"]  # noqa: RUF012
 
     @get("/.well-known/openid-configuration", operation_id="oidcDiscovery", sync_to_thread=False)
-    def discovery(self, rt: NamedDependency[Runtime]) -> Response[ProviderMetadata]:
+    def discovery(self, bridge: NamedDependency[Bridge]) -> Response[ProviderMetadata]:
         """OpenID Provider Metadata at ``<issuer>/.well-known/openid-configuration`` (Discovery 1.0 §4)."""
-        return Response(_metadata(rt), headers=PUBLIC)
+        return Response(_metadata(bridge.rt), headers=PUBLIC)
 
     @get("/jwks", operation_id="oidcJwks", sync_to_thread=False)
-    def jwks(self, rt: NamedDependency[Runtime]) -> Response[JwkSet]:
+    def jwks(self, bridge: NamedDependency[Bridge]) -> Response[JwkSet]:
         """The ID token signing key (RFC 7517 §5)."""
-        jwk = id_token_key(rt).public_jwk
+        jwk = id_token_key(bridge.rt).public_jwk
         jwk.update(use="sig")
         return Response(JwkSet(keys=[jwk]), headers=PUBLIC)
 
