@@ -20,7 +20,7 @@ from eidcore.admin_auth import PEERS
 from eidcore.admin_tokens import bearer_matches, peer_setting, production_admin_tokens, production_peer_tokens
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import ConfigurationError
-from eidcore.events import MemoryEventBus, RedisEventBus, open_event_bus
+from eidcore.events import EventBus, open_event_bus
 from eidcore.kek import KeyEncryptionKey, load_kek
 from eidcore.keys import KeySet, atomic_create, load_keyset, load_or_create_dev_pki
 from eidcore.settings import SERVICES, ServiceName, Settings
@@ -63,7 +63,7 @@ class Runtime:
     db: Database = field(init=False)
     store: KeyValueStore = field(init=False)
     #: wake-ups across workers (eidcore.events): Redis pub/sub with Redis, in-memory without
-    events: MemoryEventBus | RedisEventBus = field(init=False)
+    events: EventBus = field(init=False)
     keys: KeySet | None = None
     #: the services this process serves (each service app adds its own): production needs their admin tokens
     services: set[ServiceName] = field(default_factory=set)
