@@ -1,4 +1,4 @@
-"""A handler may take the runtime by injection (``rt: Runtime``): litestar builds a signature model of it, which
+"""A handler may take the runtime by injection (``rt: NamedDependency[Runtime]``): litestar builds a signature model of it, which
 every field type of the runtime must allow (a union of two event-bus classes made every such request a 500)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient
 
 from eidcore.runtime import Runtime
@@ -14,7 +15,7 @@ from eidcore.web import service_app
 
 
 @get("/x", sync_to_thread=False)
-def handler(rt: Runtime) -> dict[str, str]:
+def handler(rt: NamedDependency[Runtime]) -> dict[str, str]:
     return {"events": type(rt.events).__name__}
 
 
