@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -53,6 +53,7 @@ from eidcore.errors import (
 )
 from eidcore.identity import LevelOfAssurance, parse_orgnr, to_idporten_acr
 from eidcore.oauth import pkce
+from eidcore.pages import page_environment, render_page
 from eidcore.registers.records import age_on
 from eidcore.runtime import Runtime, secret_matches
 from verifier.models import OidcClient, VerRelyingParty
@@ -228,10 +229,8 @@ def _redirect(uri: str, params: dict[str, str], cookies: Sequence[Cookie] = ()) 
     return Redirect(uri + sep + urlencode(params), status_code=302, headers=NO_STORE, cookies=list(cookies))
 
 
-def _page(title: str, body: str, cookies: Sequence[Cookie] = ()) -> Response[str]:
-    doc = (f"<!doctype html><html lang='nb'><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-           f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
-    return Response(doc, media_type="text/html", headers=NO_STORE, cookies=list(cookies))
+#: the bridge's pages (eidcore.pages: autoescaping Jinja2, the shared layout)
+PAGES = page_environment(Path(__file__).parent / "templates")
 
 
 def _client_auth(client: OidcClient, authorization: str, form: OidcTokenForm) -> None:
@@ -305,15 +304,11 @@ async def authorize(bridge: Bridge, q: AuthorizeParams, *, want_json: bool) -> R
                         continue_uri=cont, expires_at=created.expires_at, client_name=client.name,
                         match_code=match_code)
         return Response(out, headers=NO_STORE, cookies=cookies)
-    link = html.escape(created.authorization_request)
-    name = html.escape(client.name)
-    return _page(f"Logg inn hos {client.name}", (
-        f"<p>Skann koden med lommeboka di / Scan with your wallet</p>{created.qr_svg}"
-        f"<p>Lommeboka skal vise <strong>{name}</strong> og koden <strong>{match_code}</strong>. Er det noe "
-        f"annet, avbryt. / Your wallet must show <strong>{name}</strong> and the code "
-        f"<strong>{match_code}</strong>; if it shows anything else, stop.</p>"
-        f"<p><a href='{link}'>Åpne lommeboka på denne enheten / Open the wallet on this device</a></p>"
-        f"<p><a href='{html.escape(cont)}'>Fortsett / Continue</a></p>"), cookies)
+    # the QR code is our own SVG (eidcore.qr), the only value marked safe; the client's name is escaped
+    doc = render_page(PAGES, "bridge_login.html", lang="nb", title=f"Logg inn hos {client.name}",
+                      qr_svg=created.qr_svg, client_name=client.name, match_code=match_code,
+                      authorization_request=created.authorization_request, continue_uri=cont)
+    return Response(doc, media_type="text/html", headers=NO_STORE, cookies=cookies)
 
 
 async def continue_login(bridge: Bridge, session: str, browser_secret: str | None) -> Response[Any]:
