@@ -7,9 +7,9 @@ spec (OpenID4VCI 1.0 §12.2.2, RFC 8414 §3, SD-JWT VC §5), are served by the r
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, MediaType, get
@@ -19,6 +19,7 @@ from litestar.types import ASGIApp
 import issuer.app
 import verifier.app
 import wallet_api.app
+from eidcore.pages import page_environment, render_page
 from eidcore.runtime import Runtime
 from eidcore.settings import SERVICES, ServiceName, Settings
 from eidcore.web import edge_config, error_handlers, health_handlers
@@ -61,21 +62,12 @@ class Dispatcher:
         await self.root(scope, receive, send)  # type: ignore[arg-type]
 
 
+PAGES = page_environment(Path(__file__).parent / "templates")
+
+
 def _landing(settings: Settings, services: Iterable[ServiceName]) -> str:
-    rows = "".join(
-        f'<li><a href="{html.escape(settings.service_url(s))}/health"><b>/{s}</b></a> {html.escape(TITLES[s])} '
-        f'&middot; <a href="{html.escape(settings.service_url(s))}/schema/swagger">OpenAPI (Swagger)</a> '
-        f'&middot; <a href="{html.escape(settings.service_url(s))}/schema/openapi.json">openapi.json</a></li>'
-        for s in services
-    )
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Lommebok</title>"
-        "<meta name=viewport content='width=device-width, initial-scale=1'>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}"
-        "li{margin:.5rem 0}</style></head><body>"
-        "<h1>Lommebok</h1><p>Open digital identity wallet backend (OpenID4VCI, OpenID4VP, SD-JWT VC, mdoc).</p>"
-        f"<ul>{rows}</ul></body></html>"
-    )
+    rows = [{"name": s, "title": TITLES[s], "url": settings.service_url(s)} for s in services]
+    return render_page(PAGES, "landing.html", lang="en", title="Lommebok", services=rows)
 
 
 async def _call_hook(hook: Any, app: Litestar) -> None:

@@ -1,7 +1,10 @@
-"""SQL tables of the verifier (SQLModel; every table name starts with ``ver_``).
+"""SQL tables of the verifier (SQLModel; every table name starts with ``ver_``, ``oidc_client`` still to be renamed).
 
 - :class:`VerRelyingParty`: a relying party of the verifier's API (OpenID4VP 1.0 §5: the Verifier acting for it):
   name, allowed profiles, allowed redirect URIs, and the SHA-256 of its bearer API key (never the key).
+- :class:`OidcClient`: a client of the OpenID Connect bridge (:mod:`verifier.oidc`): redirect URIs, login kind and
+  its parameters, and the SHA-256 of its secret for a confidential client (table ``oidc_client``: the coordinator
+  gives it the ``ver_`` prefix with the other renames).
 - :class:`VerTransaction`: one presentation transaction (an OpenID4VP 1.0 Authorization Request and its
   response): the request parameters (client id, nonce, state, response mode, DCQL query), the public half
   of the ephemeral ``direct_post.jwt`` key (its private half lives only in the transaction's single-use slot in
@@ -19,7 +22,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
-__all__ = ["VerRelyingParty", "VerTransaction"]
+__all__ = ["OidcClient", "VerRelyingParty", "VerTransaction"]
 
 
 class VerRelyingParty(SQLModel, table=True):
@@ -68,3 +71,17 @@ class VerTransaction(SQLModel, table=True):
     created_at: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     finished_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+
+
+class OidcClient(SQLModel, table=True):
+    """A relying party of the bridge (OIDC client): redirect URIs, login kind, optional secret (SHA-256)."""
+
+    __tablename__ = "oidc_client"
+
+    id: str = Field(primary_key=True, max_length=100)
+    name: str = Field(max_length=200)
+    redirect_uris: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    login: str = Field(max_length=16, description="pid | employee")
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    secret_sha256: str | None = Field(default=None, max_length=64)
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))

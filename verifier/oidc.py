@@ -1,478 +1,181 @@
-"""The OpenID Connect bridge: the verifier as an OpenID Provider whose users log in with wallet credentials.
+"""OpenID Connect Core 1.0 §3.1 (authorization code flow) and Discovery 1.0: the bridge's controllers.
 
-OpenID Connect Core 1.0 (authorization code flow, §3.1), OpenID Connect Discovery 1.0 (§3, §4), RFC 7636 (PKCE,
-S256 only), RFC 9207 (``iss`` in the authorization response), RFC 7517 (JWKS). ID-porten- and Ansattporten-style
-logins run on an OpenID4VP 1.0 presentation instead of a password:
+The verifier as an OpenID Provider whose users log in with wallet credentials (the logic is
+:mod:`verifier.oidc_bridge`):
 
-1. a registered client (:class:`OidcClient`, ``oidc_client``) sends the user to ``/oidc/authorize``;
-2. the bridge opens a verifier transaction with the client's login (``pid``: the PID; ``employee``: the employee
-   role credential, optionally pinned to an organisation number and required access packages / role codes) and
-   shows the ``openid4vp://`` request as a QR code and a same-device link; ``/oidc/continue`` waits for the result.
-   Cross-device protections (OpenID4VP 1.0 §14.2): the login is bound to the browser that started it (an HttpOnly,
-   SameSite cookie whose secret's hash the login session keeps, checked before a code is issued), and the page
-   and the signed request object both carry the client's name (``client_metadata.client_name``) and a short
-   ``match_code``, which the wallet shows for the user to compare before sharing;
-3. once the presentation is validated (signature, holder binding, status) the user goes back to the client with a
-   single-use code; ``/oidc/token`` (PKCE) answers an ID token (ES256, the verifier's key) and an access token for
-   ``/oidc/userinfo``.
-
-Claims: ``sub`` is pairwise (§8.1: SHA-256 of client id and identity number), ``pid``, ``given_name``,
-``family_name``, ``birthdate``, ``age``; an employee login adds ``orgnr``, ``org_name``, ``roles`` and
-``access_packages``. ``acr`` is the level of assurance the credential type is issued at (ID-porten
-``idporten-loa-*`` for the PID, Ansattporten's ``substantial``/``high`` for the employee credential).
+- ``GET /oidc/.well-known/openid-configuration`` (Discovery 1.0 §4) and ``GET /oidc/jwks`` (RFC 7517 §5);
+- ``GET /oidc/authorize`` (OIDC Core §3.1.2; PKCE S256, RFC 7636) and ``GET /oidc/continue`` (the way back from the
+  wallet, bound to the browser that started the login; OpenID4VP 1.0 §14.2);
+- ``POST /oidc/token`` (OIDC Core §3.1.3; OAuth errors, RFC 6749 §5.2) and ``GET /oidc/userinfo`` (§5.3);
+- ``POST /admin/oidc-clients`` (admin scope ``oidc-clients``);
+- the discovery document at the host root too (:func:`oidc_well_known_handlers`; RFC 8414 §3.1).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
-import secrets
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
-from litestar.datastructures import Cookie
-from litestar.params import FromQuery
-from litestar.response import Redirect
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.types import ControllerRouterHandler
-from sqlalchemy import JSON, BigInteger, Column
-from sqlmodel import Field, SQLModel
+from pydantic import BaseModel, ConfigDict
 
-from eidcore import jose
-from eidcore.credential_types import load_credential_types
-from eidcore.errors import (
-    AccessDenied,
-    InvalidClient,
-    InvalidGrant,
-    InvalidRequest,
-    InvalidToken,
-    NotFound,
-    UnsupportedGrantType,
+from eidcore.runtime import Runtime
+from verifier.guards import form_body, verifier_admin
+from verifier.models import OidcClient
+from verifier.oidc_bridge import (
+    AuthorizeParams,
+    Bridge,
+    _claims,
+    _cookie_name,
+    _query,
+    authorize,
+    continue_login,
+    id_token_key,
+    op_issuer,
+    provider_metadata,
+    register,
+    token,
+    userinfo,
 )
-from eidcore.identity import LevelOfAssurance, parse_orgnr, to_idporten_acr
-from eidcore.oauth import pkce
-from eidcore.registers.records import age_on
-from eidcore.runtime import Runtime, secret_matches
-from verifier.models import VerRelyingParty
-from verifier.service import CUSTOM_QUERY, VerifierService, service_for
+from verifier.schemas import (
+    CreateOidcClient,
+    LoginPage,
+    LoginWaiting,
+    OidcClientCreated,
+    OidcTokenForm,
+    OidcTokenResponse,
+    UserInfo,
+    errors,
+)
 
-__all__ = ["OidcClient", "oidc_handlers", "oidc_well_known_handlers", "provider_metadata"]
+__all__ = [
+    "Bridge",
+    "OidcAdminController",
+    "OidcClient",
+    "OidcController",
+    "ProviderMetadata",
+    "_claims",
+    "_query",
+    "oidc_well_known_handlers",
+    "op_issuer",
+    "provider_metadata",
+]
 
-BRIDGE_RP = "oidc-bridge"
-LOGINS = ("pid", "employee")
-PID_VCT = "urn:eudi:pid:1"
-EMPLOYEE_VCT = "urn:no:digdir:eudi:employee:1"
-CODE_TTL = 60
-TOKEN_TTL = 300
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-FORM = "application/x-www-form-urlencoded"
+PUBLIC = {"Cache-Control": "public, max-age=300"}
+OptionalQuery = FromQuery[str | None]
 
 
-class OidcClient(SQLModel, table=True):
-    """A relying party of the bridge (OIDC client): redirect URIs, login kind, optional secret (SHA-256)."""
+class ProviderMetadata(BaseModel):
+    """OpenID Provider Metadata (Discovery 1.0 §3; RFC 9207 ``authorization_response_iss_parameter_supported``)."""
 
-    __tablename__ = "oidc_client"
+    model_config = ConfigDict(extra="allow")
 
-    id: str = Field(primary_key=True, max_length=100)
-    name: str = Field(max_length=200)
-    redirect_uris: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    login: str = Field(max_length=16, description="pid | employee")
-    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    secret_sha256: str | None = Field(default=None, max_length=64)
-    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
-
-
-def _sha(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def id_token_key(rt: Runtime) -> jose.SigningKey:
-    """The verifier's signing key with a ``kid`` (its RFC 7638 thumbprint when the key has none)."""
-    assert rt.keys is not None
-    key = rt.keys.verifier.signing_key()
-    if key.kid:
-        return key
-    return jose.SigningKey(key.private_key, key.alg, kid=jose.jwk_thumbprint_b64u(key.public_jwk))
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    userinfo_endpoint: str
+    jwks_uri: str
+    response_types_supported: list[str]
+    response_modes_supported: list[str]
+    grant_types_supported: list[str]
+    subject_types_supported: list[str]
+    id_token_signing_alg_values_supported: list[str]
+    scopes_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    code_challenge_methods_supported: list[str]
+    acr_values_supported: list[str]
+    claims_supported: list[str]
+    authorization_response_iss_parameter_supported: bool
 
 
-def op_issuer(rt: Runtime) -> str:
-    """The OpenID Provider identifier (``iss``)."""
-    return rt.settings.service_url("verifier") + "/oidc"
+class JwkSet(BaseModel):
+    """RFC 7517 §5: the ID token signing key."""
+
+    keys: list[dict[str, Any]]
 
 
-def provider_metadata(rt: Runtime) -> dict[str, Any]:
-    """OpenID Provider Metadata (OpenID Connect Discovery 1.0 §3)."""
-    base = op_issuer(rt)
-    return {
-        "issuer": base, "authorization_endpoint": f"{base}/authorize", "token_endpoint": f"{base}/token",
-        "userinfo_endpoint": f"{base}/userinfo", "jwks_uri": f"{base}/jwks",
-        "response_types_supported": ["code"], "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"], "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["ES256"], "scopes_supported": ["openid", "profile"],
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": ["S256"],
-        "acr_values_supported": ["idporten-loa-substantial", "idporten-loa-high", "substantial", "high"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "pid", "given_name",
-                             "family_name", "birthdate", "age", "orgnr", "org_name", "roles", "access_packages"],
-        "authorization_response_iss_parameter_supported": True,
-    }
+def _metadata(rt: Runtime) -> ProviderMetadata:
+    return ProviderMetadata.model_validate(provider_metadata(rt))
 
 
-def _query(login: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The DCQL query (OpenID4VP 1.0 §6) of a login."""
-    if login == "pid":
-        return {"credentials": [{"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": [PID_VCT]}, "claims": [
-            {"path": ["given_name"]}, {"path": ["family_name"]}, {"path": ["birthdate"]},
-            {"path": ["personal_administrative_number"]}]}]}
-    org: dict[str, Any] = {"path": ["organisation", "orgnr"]}
-    if params.get("orgnr"):
-        org["values"] = [params["orgnr"]]
-    return {"credentials": [{"id": "employee", "format": "dc+sd-jwt", "meta": {"vct_values": [EMPLOYEE_VCT]},
-                             "claims": [{"path": ["given_name"]}, {"path": ["family_name"]},
-                                        {"path": ["personal_administrative_number"]}, org,
-                                        {"path": ["organisation", "name"]}, {"path": ["roles"]},
-                                        {"path": ["access_packages"]}]}]}
+class OidcController(Controller):
+    """The OpenID Provider's endpoints (mount-relative ``/oidc``)."""
 
+    path = "/oidc"
+    tags = ["openid connect"]  # noqa: RUF012
 
-def _acr(login: str) -> str:
-    types = load_credential_types()
-    if login == "pid":
-        return to_idporten_acr(LevelOfAssurance(types.get("pid").required_loa))
-    return LevelOfAssurance(types.get("employee_role").required_loa).value
-
-
-def _claims(rt: Runtime, client: OidcClient, result: dict[str, Any]) -> dict[str, Any]:
-    """The ID token / userinfo claims a login maps from the validated presentation."""
-    qid = "pid" if client.login == "pid" else "employee"
-    c = result[qid][0]["claims"]
-    pid = c.get("personal_administrative_number")
-    if not isinstance(pid, str):
-        raise AccessDenied("the credential has no identity number")
-    out: dict[str, Any] = {
-        "sub": base64.urlsafe_b64encode(hashlib.sha256(f"{client.id}|{pid}".encode()).digest()).rstrip(
-            b"=").decode(),
-        "pid": pid, "given_name": c.get("given_name"), "family_name": c.get("family_name"), "acr": _acr(client.login),
-    }
-    if client.login == "pid":
-        out["birthdate"] = c.get("birthdate")
-        today = datetime.fromtimestamp(rt.clock.timestamp(), UTC).date()
-        out["age"] = age_on(date.fromisoformat(str(c["birthdate"])), today)
-        return out
-    org = c.get("organisation") or {}
-    roles, packages = list(c.get("roles") or []), list(c.get("access_packages") or [])
-    required = client.params.get("require_any") or []
-    if required and not set(required) & (set(roles) | set(packages)):
-        raise AccessDenied("the employee holds none of the roles this service requires")
-    out.update(orgnr=org.get("orgnr"), org_name=org.get("name"), roles=roles, access_packages=packages)
-    return out
-
-
-class Bridge:
-    """The bridge's state: the verifier service, the key-value store and the internal relying party."""
-
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self.svc: VerifierService = service_for(rt)
-        self._rp: VerRelyingParty | None = None
-
-    async def rp(self) -> VerRelyingParty:
-        if self._rp is None:
-            async with self.rt.db.session() as s:
-                rp = await s.get(VerRelyingParty, BRIDGE_RP)
-                if rp is None:
-                    rp = VerRelyingParty(id=BRIDGE_RP, name="OpenID Connect bridge",
-                                         api_key_sha256=_sha(secrets.token_urlsafe(32)),
-                                         allowed_profiles=[CUSTOM_QUERY], redirect_uris=[],
-                                         created_at=self.svc.now())
-                    s.add(rp)
-                    await s.commit()
-                    await s.refresh(rp)
-            self._rp = rp
-        return self._rp
-
-    async def client(self, client_id: str | None) -> OidcClient:
-        if not client_id or len(client_id) > 100:
-            raise InvalidClient("client_id is required")
-        async with self.rt.db.session() as s:
-            c = await s.get(OidcClient, client_id)
-        if c is None:
-            raise InvalidClient("unknown client")
-        return c
-
-    async def put(self, kind: str, key: str, data: dict[str, Any], ttl: int) -> None:
-        await self.rt.store.put(f"oidc:{kind}:{_sha(key)}", jose.json_dumps(data), ttl)
-
-    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        raw = await self.rt.store.get(f"oidc:{kind}:{_sha(key)}")
-        return None if raw is None else jose.parse_json_object(raw, what="state")
-
-    async def consume(self, kind: str, key: str) -> dict[str, Any] | None:
-        raw = await self.rt.store.consume(f"oidc:{kind}:{_sha(key)}")
-        return None if raw is None else jose.parse_json_object(raw, what="state")
-
-
-def _cookie_name(session: str) -> str:
-    """The cookie that binds one login session to its browser (one per session: parallel logins keep theirs)."""
-    return f"lommebok_login_{_sha(session)[:16]}"
-
-
-def _browser_cookie(rt: Runtime, session: str, secret: str, max_age: int) -> Cookie:
-    """HttpOnly, SameSite=Lax (the way back from the wallet is a top-level navigation), path the bridge's, Secure
-    whenever the bridge is served over https (plain http only on localhost, see the settings)."""
-    base = urlsplit(op_issuer(rt))
-    return Cookie(key=_cookie_name(session), value=secret, path=base.path or "/", max_age=max_age, httponly=True,
-                  secure=base.scheme == "https", samesite="lax")
-
-
-def _redirect(uri: str, params: dict[str, str], cookies: Sequence[Cookie] = ()) -> Redirect:
-    sep = "&" if urlsplit(uri).query else "?"
-    return Redirect(uri + sep + urlencode(params), status_code=302, headers=NO_STORE, cookies=list(cookies))
-
-
-async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
-        raise InvalidRequest(f"the body must be {FORM}")
-    out: dict[str, str] = {}
-    for k, v in (await request.form()).multi_items():
-        if k in out or not isinstance(v, str):
-            raise InvalidRequest("parameters must be single plain-text values")
-        out[k] = v
-    return out
-
-
-def _page(title: str, body: str, cookies: Sequence[Cookie] = ()) -> Response[str]:
-    doc = (f"<!doctype html><html lang='nb'><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-           f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
-    return Response(doc, media_type="text/html", headers=NO_STORE, cookies=list(cookies))
-
-
-def _client_auth(client: OidcClient, request: Request[Any, Any, Any], form: dict[str, str]) -> None:
-    """``none`` (public client, PKCE), ``client_secret_basic`` or ``client_secret_post`` (OIDC Core §9)."""
-    header = request.headers.get("authorization", "")
-    secret = form.get("client_secret")
-    if header.lower().startswith("basic "):
-        try:
-            cid, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
-        except ValueError:
-            raise InvalidClient("malformed Basic credentials") from None
-        if cid != client.id:
-            raise InvalidClient("client_id does not match the credentials")
-    if client.secret_sha256 is None:
-        if secret:
-            raise InvalidClient("this client is public (no secret)")
-        return
-    if not secret or not secret_matches(_sha(secret), client.secret_sha256):
-        raise InvalidClient("client authentication failed")
-
-
-def oidc_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
-    """The bridge's routes (mount-relative, under ``/oidc``) and its admin route."""
-    bridge = Bridge(rt)
-
-    @get("/oidc/.well-known/openid-configuration", operation_id="oidcDiscovery", tags=["openid connect"],
-         sync_to_thread=False)
-    def discovery() -> Response[dict[str, Any]]:
+    @get("/.well-known/openid-configuration", operation_id="oidcDiscovery", sync_to_thread=False)
+    def discovery(self, bridge: NamedDependency[Bridge]) -> Response[ProviderMetadata]:
         """OpenID Provider Metadata at ``<issuer>/.well-known/openid-configuration`` (Discovery 1.0 §4)."""
-        return Response(provider_metadata(rt), headers={"Cache-Control": "public, max-age=300"})
+        return Response(_metadata(bridge.rt), headers=PUBLIC)
 
-    @get("/oidc/jwks", operation_id="oidcJwks", tags=["openid connect"], sync_to_thread=False)
-    def jwks() -> Response[dict[str, Any]]:
+    @get("/jwks", operation_id="oidcJwks", sync_to_thread=False)
+    def jwks(self, bridge: NamedDependency[Bridge]) -> Response[JwkSet]:
         """The ID token signing key (RFC 7517 §5)."""
-        jwk = id_token_key(rt).public_jwk
+        jwk = id_token_key(bridge.rt).public_jwk
         jwk.update(use="sig")
-        return Response({"keys": [jwk]}, headers={"Cache-Control": "public, max-age=300"})
+        return Response(JwkSet(keys=[jwk]), headers=PUBLIC)
 
-    @get("/oidc/authorize", operation_id="oidcAuthorize", tags=["openid connect"])
-    async def authorize(request: Request[Any, Any, Any]) -> Response[Any]:
+    @get("/authorize", operation_id="oidcAuthorize", responses=errors(400, 401))
+    async def authorize(self, request: Request[Any, Any, Any], bridge: NamedDependency[Bridge],
+                        client_id: OptionalQuery = None,
+                        redirect_uri: OptionalQuery = None, response_type: OptionalQuery = None,
+                        scope_: Annotated[str | None, QueryParameter(name="scope")] = None,
+                        state_: Annotated[str | None, QueryParameter(name="state")] = None,
+                        nonce: OptionalQuery = None,
+                        code_challenge: OptionalQuery = None,
+                        code_challenge_method: OptionalQuery = None) -> Response[LoginPage | str]:
         """Authorization endpoint (OIDC Core §3.1.2): ``response_type=code``, ``scope`` with ``openid``, PKCE S256.
 
         Answers a page with the wallet request as a QR code and a same-device link (JSON on
         ``Accept: application/json``) and the ``continue`` URL that finishes the login."""
-        q = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
-        client = await bridge.client(q.get("client_id"))
-        redirect_uri = q.get("redirect_uri")
-        if redirect_uri not in client.redirect_uris:
-            raise InvalidRequest("redirect_uri is not registered for this client")
-        assert redirect_uri is not None
-        state = q.get("state")
-        error: dict[str, str] = {"iss": op_issuer(rt)}
-        if state:
-            error["state"] = state
-        if q.get("response_type") != "code":
-            return _redirect(redirect_uri, {**error, "error": "unsupported_response_type"})
-        if "openid" not in (q.get("scope") or "").split():
-            return _redirect(redirect_uri, {**error, "error": "invalid_scope",
-                                            "error_description": "scope must include openid"})
-        try:
-            challenge = pkce.check_challenge_request(q.get("code_challenge"), q.get("code_challenge_method"))
-        except InvalidRequest as exc:
-            return _redirect(redirect_uri, {**error, "error": "invalid_request", "error_description": exc.description})
-        match_code = f"{secrets.randbelow(10_000):04d}"
-        created = await bridge.svc.create_transaction(await bridge.rp(), {
-            "dcql_query": _query(client.login, client.params), "response_mode": "direct_post.jwt"},
-            client_name=client.name, match_code=match_code)
-        session = secrets.token_urlsafe(24)
-        browser = secrets.token_urlsafe(32)
-        ttl = rt.settings.verifier.transaction_ttl
-        await bridge.put("session", session, {
-            "client_id": client.id, "redirect_uri": redirect_uri, "state": state, "nonce": q.get("nonce"),
-            "code_challenge": challenge, "tx_id": created["transaction_id"], "browser_sha256": _sha(browser)}, ttl)
-        cont = f"{op_issuer(rt)}/continue?session={session}"
-        out = {"authorization_request": created["authorization_request"], "qr_svg": created["qr_svg"],
-               "continue_uri": cont, "expires_at": created["expires_at"], "client_name": client.name,
-               "match_code": match_code}
-        cookies = [_browser_cookie(rt, session, browser, ttl)]
-        if "application/json" in request.headers.get("accept", ""):
-            return Response(out, headers=NO_STORE, cookies=cookies)
-        link = html.escape(created["authorization_request"])
-        name = html.escape(client.name)
-        page = _page(f"Logg inn hos {client.name}", (
-            f"<p>Skann koden med lommeboka di / Scan with your wallet</p>{created['qr_svg']}"
-            f"<p>Lommeboka skal vise <strong>{name}</strong> og koden <strong>{match_code}</strong>. Er det noe "
-            f"annet, avbryt. / Your wallet must show <strong>{name}</strong> and the code "
-            f"<strong>{match_code}</strong>; if it shows anything else, stop.</p>"
-            f"<p><a href='{link}'>Åpne lommeboka på denne enheten / Open the wallet on this device</a></p>"
-            f"<p><a href='{html.escape(cont)}'>Fortsett / Continue</a></p>"), cookies)
-        return page
+        params = AuthorizeParams(client_id, redirect_uri, response_type, scope_, state_, nonce, code_challenge,
+                                 code_challenge_method)
+        return await authorize(bridge, params, want_json="application/json" in request.headers.get("accept", ""))
 
-    @get("/oidc/continue", operation_id="oidcContinue", tags=["openid connect"])
-    async def cont(session: FromQuery[str], request: Request[Any, Any, Any]) -> Response[Any]:
+    @get("/continue", operation_id="oidcContinue", responses=errors(400, 403, 404))
+    async def cont(self, session: FromQuery[str], request: Request[Any, Any, Any],
+                   bridge: NamedDependency[Bridge]) -> Response[LoginWaiting]:
         """After the presentation: redirect to the client with ``code``, ``state``, ``iss`` (RFC 9207), or an
         ``access_denied`` error; while the wallet has not answered, 202 and a page that says so.
 
         Only the browser that started the login gets here (OpenID4VP 1.0 §14.2, cross-device session binding):
         ``/oidc/authorize`` set an HttpOnly, SameSite cookie holding a secret whose SHA-256 the login session keeps;
         another browser that got hold of this URL is refused (403 ``access_denied``) and the session stays."""
-        data = await bridge.get("session", session[:64])
-        if data is None:
-            raise NotFound("the login session is unknown or expired")
-        secret = request.cookies.get(_cookie_name(session[:64]))
-        expected = data.get("browser_sha256")
-        if not secret or not isinstance(expected, str) or not secret_matches(_sha(secret), expected):
-            raise AccessDenied("this login was started in another browser: continue it there")
-        tx = await bridge.svc.get_for_rp(await bridge.rp(), data["tx_id"])
-        if tx.status in ("pending", "responded"):
-            # a refused response leaves the login open (the real wallet may still answer); say what was refused
-            waiting: dict[str, Any] = {"status": tx.status}
-            if tx.refused_count:
-                waiting["refused_attempts"] = [a.get("check") for a in tx.refused or []]
-            return Response(waiting, status_code=202, headers={**NO_STORE, "Retry-After": "1"})
-        if await bridge.consume("session", session[:64]) is None:
-            raise NotFound("the login session is unknown or expired")
-        base: dict[str, str] = {"iss": op_issuer(rt)}
-        if data.get("state"):
-            base["state"] = data["state"]
-        if tx.status != "validated" or tx.result is None:
-            reason = tx.failed_check or tx.status
-            return _redirect(data["redirect_uri"], {**base, "error": "access_denied",
-                                                    "error_description": f"the presentation failed ({reason})"})
-        client = await bridge.client(data["client_id"])
-        try:
-            claims = _claims(rt, client, tx.result)
-        except AccessDenied as exc:
-            return _redirect(data["redirect_uri"], {**base, "error": "access_denied",
-                                                    "error_description": exc.description})
-        code = secrets.token_urlsafe(32)
-        await bridge.put("code", code, {**data, "claims": claims, "auth_time": tx.finished_at or bridge.svc.now()},
-                         CODE_TTL)
-        # the session is spent: the browser forgets its cookie
-        return _redirect(data["redirect_uri"], {**base, "code": code}, [_browser_cookie(rt, session[:64], "", 0)])
+        return await continue_login(bridge, session, request.cookies.get(_cookie_name(session[:64])))
 
-    @post("/oidc/token", operation_id="oidcToken", tags=["openid connect"], status_code=200)
-    async def token(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    @post("/token", operation_id="oidcToken", status_code=200, guards=[form_body], responses=errors(400, 401))
+    async def token(self, request: Request[Any, Any, Any], bridge: NamedDependency[Bridge],
+                    data: URLEncodedBody[OidcTokenForm],
+                    ) -> Response[OidcTokenResponse]:
         """Token endpoint (OIDC Core §3.1.3): the code (single use), ``redirect_uri``, PKCE ``code_verifier``."""
-        form = await _form(request)
-        if form.get("grant_type") != "authorization_code":
-            raise UnsupportedGrantType("only authorization_code is supported")
-        code = form.get("code") or ""
-        data = await bridge.consume("code", code) if code else None
-        cid = form.get("client_id")
-        header = request.headers.get("authorization", "")
-        if not cid and header.lower().startswith("basic "):
-            try:
-                cid = base64.b64decode(header[6:].strip()).decode().partition(":")[0]
-            except ValueError:
-                raise InvalidClient("malformed Basic credentials") from None
-        client = await bridge.client(cid)
-        _client_auth(client, request, form)
-        if data is None or data["client_id"] != client.id:
-            raise InvalidGrant("the code is not valid (or was already used)")
-        if form.get("redirect_uri") != data["redirect_uri"]:
-            raise InvalidGrant("redirect_uri does not match the authorization request")
-        pkce.verify(form.get("code_verifier"), data["code_challenge"])
-        now = bridge.svc.now()
-        claims = dict(data["claims"])
-        id_claims: dict[str, Any] = {**claims, "iss": op_issuer(rt), "aud": client.id, "iat": now,
-                                     "exp": now + TOKEN_TTL, "auth_time": data["auth_time"]}
-        if data.get("nonce"):
-            id_claims["nonce"] = data["nonce"]
-        id_token = jose.sign_jwt(id_claims, id_token_key(rt), typ="JWT")
-        access = secrets.token_urlsafe(32)
-        await bridge.put("at", access, claims, TOKEN_TTL)
-        return Response({"access_token": access, "token_type": "Bearer", "expires_in": TOKEN_TTL,
-                         "id_token": id_token, "scope": "openid"}, headers=NO_STORE)
+        out = await token(bridge, data, request.headers.get("authorization", ""))
+        return Response(out, headers=NO_STORE)
 
-    @get("/oidc/userinfo", operation_id="oidcUserinfo", tags=["openid connect"])
-    async def userinfo(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    @get("/userinfo", operation_id="oidcUserinfo", responses=errors(401))
+    async def userinfo(self, request: Request[Any, Any, Any], bridge: NamedDependency[Bridge]) -> Response[UserInfo]:
         """UserInfo endpoint (OIDC Core §5.3): the login's claims for a bearer access token."""
-        header = request.headers.get("authorization", "")
-        data = await bridge.get("at", header[7:].strip()) if header.lower().startswith("bearer ") else None
-        if data is None:
-            raise InvalidToken("a valid access token is required",
-                               headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        return Response(data, headers=NO_STORE)
+        return Response(await userinfo(bridge, request.headers.get("authorization", "")), headers=NO_STORE)
 
-    @post("/admin/oidc-clients", operation_id="createOidcClient", tags=["admin"], status_code=201)
-    async def create_client(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+
+class OidcAdminController(Controller):
+    """Admin API: register OIDC clients of the bridge (admin scope ``oidc-clients``)."""
+
+    path = "/admin/oidc-clients"
+    tags = ["admin"]  # noqa: RUF012
+    guards = [verifier_admin("oidc-clients")]  # noqa: RUF012
+
+    @post("/", operation_id="createOidcClient", status_code=201, responses=errors(400, 401, 403))
+    async def create_client(self, data: JSONBody[CreateOidcClient],
+                            bridge: NamedDependency[Bridge]) -> Response[OidcClientCreated]:
         """Register an OIDC client (admin bearer token): ``name``, ``redirect_uris``, ``login`` (``pid`` or
         ``employee``), optional ``client_id``, ``orgnr``, ``require_any`` (role codes / access packages) and
         ``confidential`` (then the answer holds the client secret, once)."""
-        if not rt.admin_authorized("verifier", request.headers.get("authorization")):
-            raise InvalidToken("the admin bearer token is required",
-                               headers={"WWW-Authenticate": 'Bearer realm="verifier-admin"'})
-        body = jose.parse_json_object(await request.body(), what="request")
-        return Response(await _register(bridge, body), status_code=201, headers=NO_STORE)
-
-    return [discovery, jwks, authorize, cont, token, userinfo, create_client]
-
-
-async def _register(bridge: Bridge, body: dict[str, Any]) -> dict[str, Any]:
-    name, uris, login = body.get("name"), body.get("redirect_uris"), body.get("login", "pid")
-    if not isinstance(name, str) or not 0 < len(name) <= 200:
-        raise InvalidRequest("name is required")
-    if not isinstance(uris, list) or not uris or not all(
-            isinstance(u, str) and urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc
-            and not urlsplit(u).fragment for u in uris):
-        raise InvalidRequest("redirect_uris must be absolute http(s) URLs without fragment")
-    if login not in LOGINS:
-        raise InvalidRequest("login must be pid or employee")
-    params: dict[str, Any] = {}
-    if body.get("orgnr") is not None:
-        if login != "employee" or not isinstance(body["orgnr"], str):
-            raise InvalidRequest("orgnr is for employee logins")
-        params["orgnr"] = parse_orgnr(body["orgnr"]).digits
-    req = body.get("require_any")
-    if req is not None:
-        if login != "employee" or not isinstance(req, list) or not all(isinstance(r, str) and r for r in req):
-            raise InvalidRequest("require_any must be a list of role codes / access packages (employee logins)")
-        params["require_any"] = req
-    cid = body.get("client_id") or f"oidc-{secrets.token_hex(6)}"
-    if not isinstance(cid, str) or not 0 < len(cid) <= 100:
-        raise InvalidRequest("client_id must be a short string")
-    secret = secrets.token_urlsafe(32) if body.get("confidential") is True else None
-    async with bridge.rt.db.session() as s:
-        if await s.get(OidcClient, cid) is not None:
-            raise InvalidRequest("client_id is taken")
-        s.add(OidcClient(id=cid, name=name, redirect_uris=list(uris), login=login, params=params,
-                         secret_sha256=_sha(secret) if secret else None, created_at=bridge.svc.now()))
-        await s.commit()
-    out: dict[str, Any] = {"client_id": cid, "name": name, "redirect_uris": uris, "login": login, **params}
-    if secret:
-        out["client_secret"] = secret
-    return out
+        return Response(await register(bridge, data), status_code=201, headers=NO_STORE)
 
 
 def oidc_well_known_handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
@@ -480,8 +183,8 @@ def oidc_well_known_handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
 
     @get(["/.well-known/openid-configuration", "/.well-known/openid-configuration/verifier/oidc"],
          operation_id="oidcDiscoveryRoot", tags=["openid connect"], sync_to_thread=False)
-    def discovery_root() -> Response[dict[str, Any]]:
+    def discovery_root() -> Response[ProviderMetadata]:
         """OpenID Provider Metadata of the bridge (issuer ``<base>/verifier/oidc``)."""
-        return Response(provider_metadata(rt), headers={"Cache-Control": "public, max-age=300"})
+        return Response(_metadata(rt), headers=PUBLIC)
 
     return [discovery_root]

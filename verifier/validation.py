@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +38,7 @@ import httpx
 from cryptography import x509
 
 from eidcore import jose
+from eidcore.cache import BoundedCache
 from eidcore.clock import Clock
 from eidcore.credential_types import CredentialTypes, load_credential_types
 from eidcore.dcql import MSO_MDOC, CredentialQuery, DcqlQuery, VerifiedPresentation, cbor_to_json, check_vp_token
@@ -162,25 +163,10 @@ class PresentationResult:
     type_name: str
 
 
-@dataclass
-class StatusCache:
-    """Verified status list tokens by URI, each until its ``exp`` / ``iat + ttl`` (the earlier)."""
-
-    entries: dict[str, tuple[VerifiedStatusList, float]] = field(default_factory=dict)
-
-    def get(self, uri: str, now: float) -> VerifiedStatusList | None:
-        hit = self.entries.get(uri)
-        if hit is None:
-            return None
-        if hit[1] <= now:
-            del self.entries[uri]
-            return None
-        return hit[0]
-
-    def put(self, uri: str, token: VerifiedStatusList, until: float) -> None:
-        if len(self.entries) > 1024:
-            self.entries.pop(next(iter(self.entries)))
-        self.entries[uri] = (token, until)
+STATUS_CACHE_SIZE = 1024
+"""How many verified status list tokens a validator keeps (least recently used go first)."""
+VERIFIER_CACHE_SIZE = 256
+"""How many SD-JWT VC / mdoc verifiers (one per trust set) a validator keeps."""
 
 
 class Validator:
@@ -196,9 +182,10 @@ class Validator:
         self.clock = clock
         self._http = http
         self.status_prefixes = tuple(status_prefixes)
-        self.status_cache = StatusCache()
-        self._sd: dict[tuple[str, ...], SdJwtVcVerifier] = {}
-        self._mdoc: dict[str, MdocVerifier] = {}
+        self.status_cache: BoundedCache[str, VerifiedStatusList] = BoundedCache(STATUS_CACHE_SIZE, clock=clock)
+        """Verified status list tokens by URI, each until its ``exp`` / ``iat + ttl`` (the earlier; at most 1 h)."""
+        self._sd: BoundedCache[tuple[str, ...], SdJwtVcVerifier] = BoundedCache(VERIFIER_CACHE_SIZE)
+        self._mdoc: BoundedCache[str, MdocVerifier] = BoundedCache(VERIFIER_CACHE_SIZE)
         self._default_ttl = default_status_ttl
 
     def set_http(self, http: Any) -> None:
@@ -217,7 +204,7 @@ class Validator:
         verifier = self._sd.get(vcts)
         if verifier is None:
             verifier = SdJwtVcVerifier(X5cIssuerKey(anchors, clock=self.clock), clock=self.clock)
-            self._sd[vcts] = verifier
+            self._sd.set(vcts, verifier)
         return verifier, tuple(anchors)
 
     def verify_sd_jwt(self, cq: CredentialQuery, presentation: str, ctx: ResponseContext) -> PresentationResult:
@@ -277,7 +264,7 @@ class Validator:
         verifier = self._mdoc.get(doctype)
         if verifier is None:
             verifier = MdocVerifier(anchors, clock=self.clock)
-            self._mdoc[doctype] = verifier
+            self._mdoc.set(doctype, verifier)
         try:
             docs = verifier.verify_device_response(presentation, ctx.transcript, expected_doc_types={doctype})
         except (DeviceAuthenticationFailed, KeyNotAuthorized) as exc:
@@ -329,11 +316,13 @@ class Validator:
         if not self._allowed(ref.uri):
             raise CheckFailed("status_list.uri", "the status list URI is not on the verifier's allow-list")
         now = self.clock.timestamp()
-        token = self.status_cache.get(ref.uri, now)
+        token = self.status_cache.get(ref.uri)
         if token is None:
             token = await self._fetch(ref.uri, anchors)
             until = token.cache_until(int(now))
-            self.status_cache.put(ref.uri, token, min(until, now + 3600) if until else now + self._default_ttl)
+            ttl = min(until, now + 3600) - now if until else self._default_ttl
+            if ttl > 0:
+                self.status_cache.set(ref.uri, token, ttl=ttl)
         try:
             check_status(ref, token)
         except StatusInvalid as exc:

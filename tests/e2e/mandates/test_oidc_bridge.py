@@ -165,6 +165,7 @@ async def test_bridge_refuses_bad_authorization_and_token_requests(env: Env) -> 
     r = await env.client.get("/verifier/oidc/authorize", params=base)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "<svg" in r.text and "openid4vp://" in r.text and "/verifier/oidc/continue?session=" in r.text
+    assert "Fjordvik intranett" in r.text
     # unknown client or unregistered redirect URI: an error here, never a redirect (OIDC Core §3.1.2.6)
     r = await env.client.get("/verifier/oidc/authorize", params={**base, "client_id": "nobody"})
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
@@ -296,3 +297,12 @@ async def test_the_wallet_shares_only_after_the_code_is_confirmed(env: Env) -> N
         assert ok.status_code == 200 and shown == [("Fjordvik intranett", page["match_code"])]
         r = await browser.get(page["continue_uri"].removeprefix("http://localhost:8000"))
         assert r.status_code == 302 and "code=" in r.headers["location"]
+
+
+async def test_bridge_page_escapes_the_clients_name(env: Env) -> None:
+    await _client(env, client_id="evil-web", login="pid", name="<script>alert(1)</script> & Co")
+    r = await env.client.get("/verifier/oidc/authorize", params={
+        "response_type": "code", "client_id": "evil-web", "redirect_uri": CALLBACK, "scope": "openid", "state": "s",
+        "code_challenge": pkce.s256_challenge(pkce.make_verifier()), "code_challenge_method": "S256"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "<script>" not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in r.text

@@ -128,17 +128,17 @@ def test_every_operation_has_an_operation_id() -> None:
 
 async def test_all_in_one_lifespan_runs_the_mounted_services_hooks(settings: Settings) -> None:
     """Mounted apps get no lifespan of their own: the root's startup starts the verifier's retention task."""
-    from verifier.service import service_for
+    from verifier.app import verifier_of
 
     rt = Runtime(settings)
     app = create_root_app(settings, runtime=rt)
     for hook in app.root.on_startup:
         await hook()  # type: ignore[call-arg]
     try:
-        task = service_for(rt)._retention_task
+        task = verifier_of(app)._retention_task
         assert task is not None and not task.done()
     finally:
         for hook in app.root.on_shutdown:
             await hook()  # type: ignore[call-arg]
-    assert service_for(rt)._retention_task is None
+    assert verifier_of(app)._retention_task is None
     assert not rt.started

@@ -16,7 +16,8 @@ from eidcore.settings import Settings
 from eidcore.status_list import JWT_MEDIA_TYPE, StatusList, StatusReference, issue_jwt
 from eidcore.storage import Database
 from verifier.models import VerRelyingParty, VerTransaction
-from verifier.service import VerifierService, _fill
+from verifier.response import fill_response_code as _fill
+from verifier.transactions import Verifier
 from verifier.validation import CheckFailed, TrustConfig, Validator
 
 BASE = "http://localhost:8000"
@@ -89,7 +90,7 @@ def test_redirect_templates() -> None:
 async def test_retention_deletes_old_results(db: Database, tmp_path: Path) -> None:
     rt = Runtime(Settings(data_dir=tmp_path, public_base_url=BASE))
     rt.db = db
-    svc = VerifierService(rt)
+    svc = Verifier(rt)
     now = int(time.time())
     async with db.session() as s:
         s.add(VerRelyingParty(id="rp-x", name="x", api_key_sha256="0" * 64, created_at=now))
