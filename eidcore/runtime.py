@@ -24,7 +24,7 @@ from eidcore.events import EventBus, open_event_bus
 from eidcore.kek import KeyEncryptionKey, load_kek
 from eidcore.keys import KeySet, atomic_create, load_keyset, load_or_create_dev_pki
 from eidcore.settings import SERVICES, ServiceName, Settings
-from eidcore.storage import Database, KeyValueStore, open_store, private_dir
+from eidcore.storage import Database, KeyValueStore, ServiceSchema, open_store, private_dir
 
 log = logging.getLogger("lommebok")
 
@@ -112,6 +112,10 @@ class Runtime:
         """Run ``hook`` at the end of every :meth:`start` (one added after a start runs from the next one)."""
         if hook not in self._start_hooks:
             self._start_hooks.append(hook)
+
+    def add_schema(self, schema: ServiceSchema) -> None:
+        """Migrate ``schema`` (a service's tables and Alembic branch) with the database at :meth:`start`."""
+        self.db.add_schema(schema)
 
     def route_outbound(self, transport: httpx.AsyncBaseTransport) -> None:
         """Send every outbound request through ``transport`` (tests: an in-process ASGI app)."""

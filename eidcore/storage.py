@@ -1,7 +1,9 @@
 """Durable and short-lived storage.
 
 - :class:`Database`: SQLModel on SQLAlchemy's asyncio engine; SQLite (aiosqlite) by default, PostgreSQL
-  (asyncpg) by URL; Alembic migrations (``eidcore/migrations``) run on start and in tests.
+  (asyncpg) by URL; Alembic migrations run on start and in tests, one branch per :class:`ServiceSchema`
+  (eidcore's registers and each service's tables, registered by the service), under a migration lock
+  (see ``eidcore/migrations/README.md``).
 - :class:`KeyValueStore`: single-use values with a TTL and **atomic consume** (get-and-delete in one step):
   :class:`MemoryStore` by default, :class:`RedisStore` (``GETDEL``, ``SET NX``) by URL. A value consumed by
   one worker is gone for every other worker sharing the Redis server.
@@ -9,18 +11,19 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol
 
-from sqlalchemy import event, text
+from alembic.util import CommandError
+from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
@@ -28,15 +31,75 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from eidcore.errors import ConfigurationError, StorageUnavailable
 
-#: Modules that define SQLModel tables; imported before migrations and metadata use.
-MODEL_MODULES: tuple[str, ...] = (
-    "eidcore.registers.models",
-    "issuer.models",
-    "verifier.models",
-    "wallet_api.models", "issuer.mandates", "verifier.oidc", "wallet_api.guardian", "wallet_api.mandates",
-)
+log = logging.getLogger("lommebok.storage")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: the single Alembic chain every table was migrated by before each service had its own branch (frozen)
+LEGACY_VERSIONS_DIR = MIGRATIONS_DIR / "legacy" / "versions"
+#: the version table of that single chain; a database that has one was migrated by it
+LEGACY_VERSION_TABLE = "alembic_version"
+#: the PostgreSQL advisory lock key under which every process migrates (``pg_advisory_xact_lock``): arbitrary,
+#: fixed, and the same in every version (a signed 64-bit integer: the bytes of "lommebok")
+MIGRATION_LOCK_KEY = 0x6C6F6D6D65626F6B
+
+#: What a schema's ``models`` may be: the module(s) defining its SQLModel tables, or a callable returning them
+#: (imported when the schema is first used: the module may import ``eidcore.storage`` itself).
+ModelsSource = ModuleType | Sequence[ModuleType] | Callable[[], ModuleType | Sequence[ModuleType]]
+
+
+@dataclass(frozen=True)
+class ServiceSchema:
+    """The tables one service owns and the Alembic branch that migrates them.
+
+    ``name`` is the branch label (the service's name) and names the branch's own version table
+    (``alembic_version_<name>``), so branches migrate independently: a process migrates the schemas registered
+    with it (:meth:`Database.add_schema`) and leaves the other services' branches alone. ``versions_dir`` holds
+    the branch's revisions, ``models`` the module(s) defining its tables. The service passes its schema to
+    ``eidcore.web.service_app(..., schema=...)``; eidcore never names a service's modules.
+    """
+
+    name: str
+    versions_dir: Path
+    models: ModelsSource = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", self.name):
+            raise ConfigurationError(f"schema name {self.name!r}: lower-case letters, digits and _ only")
+
+    @property
+    def version_table(self) -> str:
+        """The table holding this branch's current revision."""
+        return f"alembic_version_{self.name}"
+
+    def modules(self) -> tuple[ModuleType, ...]:
+        """The modules defining this schema's tables (imported now if ``models`` is a callable)."""
+        source: Any = self.models
+        if callable(source) and not isinstance(source, ModuleType):
+            source = source()
+        if isinstance(source, ModuleType):
+            return (source,)
+        return tuple(source)
+
+    def tables(self) -> tuple[Table, ...]:
+        """The tables of the SQLModel classes defined in :meth:`modules` (not those they import)."""
+        found: dict[str, Table] = {}
+        for module in self.modules():
+            for obj in vars(module).values():
+                if isinstance(obj, type) and issubclass(obj, SQLModel) and obj.__module__ == module.__name__:
+                    table = getattr(obj, "__table__", None)
+                    if isinstance(table, Table):
+                        found[table.name] = table
+        return tuple(found.values())
+
+
+def _register_models() -> ModuleType:
+    from eidcore.registers import models
+
+    return models
+
+
+#: eidcore's own tables: the population and organisation registers (``reg_*``)
+EIDCORE_SCHEMA = ServiceSchema("eidcore", MIGRATIONS_DIR / "versions", _register_models)
 
 
 def private_dir(path: Path) -> None:
@@ -65,23 +128,14 @@ def private_file(path: Path) -> None:
         os.close(fd)
 
 
-def import_models() -> type[SQLModel]:
-    """Import every table module so ``SQLModel.metadata`` is complete; returns ``SQLModel``."""
-    for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # a table module that is not part of this build is skipped; its own broken imports are not
-            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
-                raise
-    return SQLModel
-
-
 class Database:
     """An async SQL database (SQLite by default, PostgreSQL by URL)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, schemas: Iterable[ServiceSchema] = ()) -> None:
         self.url = url
+        self._schemas: dict[str, ServiceSchema] = {EIDCORE_SCHEMA.name: EIDCORE_SCHEMA}
+        for schema in schemas:
+            self.add_schema(schema)
         # hide_parameters: a failed statement's error (and so every log line quoting it) carries no bound values,
         # which are personal data (national identity numbers, names); the statement text itself is kept
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
@@ -128,27 +182,117 @@ class Database:
         except (SQLAlchemyError, OSError) as exc:
             raise StorageUnavailable(f"database unreachable: {type(exc).__name__}") from exc
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent; safe to run on every start)."""
-        from alembic import command
-        from alembic.config import Config
+    def add_schema(self, schema: ServiceSchema) -> None:
+        """Migrate ``schema`` too (idempotent); two different schemas under one name are a configuration error."""
+        existing = self._schemas.get(schema.name)
+        if existing is not None and existing != schema:
+            raise ConfigurationError(f"two schemas are named {schema.name!r}: {existing.versions_dir}, "
+                                     f"{schema.versions_dir}")
+        self._schemas[schema.name] = schema
 
-        import_models()
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    @property
+    def schemas(self) -> tuple[ServiceSchema, ...]:
+        """The registered schemas, eidcore's first."""
+        return tuple(self._schemas.values())
+
+    def tables(self) -> list[Table]:
+        """Every table of the registered schemas, parents before the tables referring to them."""
+        tables = {t.name: t for schema in self.schemas for t in schema.tables()}
+        return [t for t in SQLModel.metadata.sorted_tables if t.name in tables]
+
+    async def migrate(self) -> list[str]:
+        """Bring every registered schema to its newest revision (idempotent; safe to run on every start).
+
+        Several processes may start at once: on PostgreSQL the whole upgrade runs in one transaction under a
+        transaction-level advisory lock (``pg_advisory_xact_lock``), on SQLite in a ``BEGIN IMMEDIATE``
+        transaction (the database's write lock), so one process migrates and the others then find the schema
+        at its heads. A database migrated by the former single chain is first brought to that chain's heads and
+        each branch stamped at its baseline, which creates exactly those tables. Returns the revisions this
+        call applied (empty when the schema was already current).
+        """
+        schemas = self.schemas
+        for schema in schemas:
+            schema.modules()  # import the models: their tables are the autogenerate target and the test fixtures'
+        applied: list[str] = []
         try:
             async with self.engine.begin() as conn:
-                await conn.run_sync(_run_upgrade, cfg, command)
+                if self.is_sqlite:
+                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:  # released by the commit (or the rollback) of this transaction
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                await conn.run_sync(_upgrade, schemas, applied)
         except (SQLAlchemyError, OSError) as exc:
-            raise StorageUnavailable(f"cannot migrate the database: {exc}") from exc
+            raise StorageUnavailable(f"cannot migrate the database: {redact_db_message(str(exc))}") from exc
+        except CommandError as exc:  # e.g. a version table naming a revision of a newer release
+            raise ConfigurationError(f"cannot migrate the database: {exc}") from exc
+        if applied:
+            log.info("migrated the database: %s", ", ".join(applied))
+        return applied
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-def _run_upgrade(connection: Any, cfg: Any, command: Any) -> None:
-    cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "heads")
+def alembic_config(schemas: Sequence[ServiceSchema], *, legacy: bool = False) -> Any:
+    """An Alembic config whose ``version_locations`` are the schemas' directories (or the legacy chain's).
+
+    ``script_location`` is ``eidcore/migrations`` (its ``env.py`` runs on the connection in
+    ``config.attributes["connection"]``).
+    """
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    dirs = [LEGACY_VERSIONS_DIR] if legacy else [s.versions_dir for s in schemas]
+    cfg.set_main_option("version_locations", os.pathsep.join(str(d) for d in dirs))
+    return cfg
+
+
+def baseline(script: Any, schema: ServiceSchema) -> Any:
+    """The first revision of ``schema``'s branch (the one carrying its label)."""
+    roots = [r for r in script.get_bases() if schema.name in (script.get_revision(r).branch_labels or ())]
+    if len(roots) != 1:
+        raise ConfigurationError(f"schema {schema.name!r}: expected one base revision labelled {schema.name!r} "
+                                 f"in {schema.versions_dir}, found {len(roots)}")
+    return script.get_revision(roots[0])
+
+
+def _upgrade(connection: Any, schemas: Sequence[ServiceSchema], applied: list[str]) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = alembic_config(schemas)
+    cfg.attributes.update(connection=connection, applied=applied)
+    script = ScriptDirectory.from_config(cfg)
+    legacy_done = False
+    for schema in schemas:
+        if not any(schema.name in (script.get_revision(r).branch_labels or ()) for r in script.get_bases()):
+            continue  # a branch without revisions yet (its first is being written)
+        cfg.attributes["version_table"] = schema.version_table
+        current = MigrationContext.configure(connection, opts={"version_table": schema.version_table})
+        if not current.get_current_heads() and _has_legacy_chain(connection):
+            if not legacy_done:
+                legacy = alembic_config((), legacy=True)
+                legacy.attributes.update(connection=connection, applied=applied, version_table=LEGACY_VERSION_TABLE)
+                try:  # an older database: first to the single chain's heads, which every baseline equals
+                    command.upgrade(legacy, "heads")
+                except CommandError as exc:
+                    raise ConfigurationError(f"the database's {LEGACY_VERSION_TABLE} names a revision this "
+                                             f"version does not know: {exc}") from exc
+                legacy_done = True
+            base = baseline(script, schema)
+            if getattr(base.module, "legacy_baseline", False):
+                command.stamp(cfg, base.revision)
+        command.upgrade(cfg, f"{schema.name}@head")
+
+
+def _has_legacy_chain(connection: Any) -> bool:
+    if not inspect(connection).has_table(LEGACY_VERSION_TABLE):
+        return False
+    rows = connection.execute(text(f"SELECT count(*) FROM {LEGACY_VERSION_TABLE}")).scalar_one()  # noqa: S608
+    return bool(rows > 0)
 
 
 #: values a database or driver quotes in its error messages (PostgreSQL DETAIL ``Key (col)=(value)``,

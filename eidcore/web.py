@@ -47,6 +47,7 @@ from litestar.types import (
 from eidcore.errors import InvalidRequest, LommebokError, PayloadTooLarge, StorageUnavailable
 from eidcore.runtime import Runtime
 from eidcore.settings import SERVICES
+from eidcore.storage import ServiceSchema
 
 log = logging.getLogger("lommebok.web")
 
@@ -379,16 +380,20 @@ def service_app(
     make_handlers: Callable[[Runtime], Sequence[ControllerRouterHandler]],
     error_style: ErrorStyle = "oauth",
     mount_path: str,
+    schema: ServiceSchema | None = None,
 ) -> Litestar:
     """Build one service's Litestar app.
 
     With ``own_runtime`` the app starts and stops ``rt`` in its lifespan; otherwise (the all-in-one server,
-    where one runtime serves three apps) the caller does.
+    where one runtime serves three apps) the caller does. ``schema`` (the service's tables and Alembic branch)
+    is registered with the runtime, whose start migrates it.
     """
     own = own_runtime
     runtime = rt
     if name in SERVICES:
         runtime.services.add(name)  # production then needs this service's admin token
+    if schema is not None:
+        runtime.add_schema(schema)
 
     async def on_startup() -> None:
         await runtime.start()

@@ -42,6 +42,7 @@ from issuer.metadata import (
     pick_locale,
     signed_metadata,
 )
+from issuer.migrations import SCHEMA
 from issuer.options import IssuerOptions
 from issuer.org_admin import org_admin_handlers
 from issuer.status import list_token
@@ -308,4 +309,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         name=NAME,
         title="Lommebok issuer", description=DESCRIPTION, rt=rt, own_runtime=own,
         make_handlers=lambda r: handlers(r, options), error_style="oauth", mount_path=MOUNT,
+        schema=SCHEMA,
     )

@@ -20,7 +20,13 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from eidcore.storage import Database, KeyValueStore, MemoryStore, RedisStore
+from eidcore.storage import Database, KeyValueStore, MemoryStore, RedisStore, ServiceSchema
+from issuer.migrations import SCHEMA as ISSUER_SCHEMA
+from verifier.migrations import SCHEMA as VERIFIER_SCHEMA
+from wallet_api.migrations import SCHEMA as WALLET_SCHEMA
+
+#: every service's tables: the databases the fixtures hand out are migrated for the whole stack
+SERVICE_SCHEMAS: tuple[ServiceSchema, ...] = (ISSUER_SCHEMA, VERIFIER_SCHEMA, WALLET_SCHEMA)
 
 # No per-example deadline: CI machines are shared and slow examples are not failures of the property.
 hypothesis_settings.register_profile("lommebok", deadline=None, print_blob=True)
@@ -68,7 +74,7 @@ def postgres_url() -> Iterator[str]:
     _run(admin(f'CREATE DATABASE "{name}"'))
     parts = urlsplit(plain)
     url = urlunsplit(("postgresql+asyncpg", parts.netloc, f"/{name}", "", ""))
-    migrated = Database(url)
+    migrated = Database(url, schemas=SERVICE_SCHEMAS)
     _run(_migrate_and_dispose(migrated))
     yield url
     _run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -96,9 +102,7 @@ def redis_url() -> str:
 async def _truncate_all(db: Database) -> None:
     from sqlalchemy import text
 
-    from eidcore.storage import import_models
-
-    tables = [t.name for t in import_models().metadata.sorted_tables]
+    tables = [t.name for t in db.tables()]
     if tables:
         async with db.engine.begin() as conn:
             await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
@@ -109,7 +113,7 @@ def clean_postgres_url(postgres_url: str) -> str:
     """The session's PostgreSQL database with every table emptied (for tests that start a whole runtime)."""
 
     async def clean() -> None:
-        database = Database(postgres_url)
+        database = Database(postgres_url, schemas=SERVICE_SCHEMAS)
         try:
             await _truncate_all(database)
         finally:
@@ -124,11 +128,11 @@ async def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """A migrated, empty database: SQLite file, then PostgreSQL."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("db") / "lommebok.db"
-        database = Database(f"sqlite+aiosqlite:///{path}")
+        database = Database(f"sqlite+aiosqlite:///{path}", schemas=SERVICE_SCHEMAS)
         await database.migrate()
     else:
         url = request.getfixturevalue("postgres_url")
-        database = Database(url)
+        database = Database(url, schemas=SERVICE_SCHEMAS)
         await _truncate_all(database)
     try:
         yield database

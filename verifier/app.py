@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from eidcore.runtime import Runtime
 from eidcore.settings import Settings, load_settings
 from eidcore.web import service_app
+from verifier.migrations import SCHEMA
 from verifier.oidc import Bridge, OidcAdminController, OidcController, oidc_well_known_handlers
 from verifier.relying_parties import RelyingPartyAdminController
 from verifier.request import RequestObjectController, TransactionsController
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         name=NAME,
         title="Lommebok verifier", description=DESCRIPTION, rt=rt, own_runtime=own,
         make_handlers=lambda _: [_router(verifier, bridge)], error_style="oauth", mount_path=MOUNT,
+        schema=SCHEMA,
     )
     app.state["verifier"] = verifier
     # results retention runs in the background from the app's lifespan (after the runtime started, stopped

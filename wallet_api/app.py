@@ -30,6 +30,7 @@ from eidcore.runtime import Runtime
 from eidcore.settings import Settings, load_settings
 from eidcore.web import service_app
 from wallet_api import guardian, mandates, service
+from wallet_api.migrations import SCHEMA
 from wallet_api.models import WalBackup, WalInstance, WalTransaction
 
 NAME = "wallet"
@@ -628,4 +629,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         name=NAME,
         title="Lommebok wallet API", description=DESCRIPTION, rt=rt, own_runtime=own,
         make_handlers=handlers, error_style="problem", mount_path=MOUNT,
+        schema=SCHEMA,
     )

@@ -16,6 +16,7 @@ from lommebok_testing import LOMMEBOK, env_for, free_port, run_cli, serving, sto
 ISSUER_METADATA = "/.well-known/openid-credential-issuer/issuer"
 
 
+@pytest.mark.slow
 def test_serve_runs_all_three_services(tmp_path: Path) -> None:
     with serving(tmp_path) as (base, proc):
         for service in ("issuer", "verifier", "wallet"):
@@ -32,12 +33,14 @@ def test_serve_runs_all_three_services(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "keys" / "trust-anchors.pem").exists()
 
 
+@pytest.mark.slow
 def test_serve_one_service_alone(tmp_path: Path) -> None:
     with serving(tmp_path, "--service", "verifier") as (base, _):
         assert httpx.get(f"{base}/verifier/health").status_code == 200
         assert httpx.get(f"{base}/issuer/health").status_code == 404
 
 
+@pytest.mark.slow
 def test_serve_announces_the_public_url_whatever_it_binds(tmp_path: Path) -> None:
     """Behind a proxy: `LOMMEBOK_PUBLIC_BASE_URL=https://id.example.no lommebok serve --port P` names the public
     URL in its metadata and certificates, not the address it listens on; dev certificates made for another URL
@@ -56,6 +59,7 @@ def test_serve_announces_the_public_url_whatever_it_binds(tmp_path: Path) -> Non
     assert san.get_values_for_type(x509.UniformResourceIdentifier) == ["https://id.example.no/issuer"]
 
 
+@pytest.mark.slow
 def test_serve_takes_the_port_from_the_environment(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen([*LOMMEBOK, "serve"], env=env_for(tmp_path, LOMMEBOK_PORT=str(port)),
@@ -68,6 +72,7 @@ def test_serve_takes_the_port_from_the_environment(tmp_path: Path) -> None:
         stop(proc)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_serve_on_postgres_and_redis(tmp_path: Path, clean_postgres_url: str, redis_url: str) -> None:
@@ -96,6 +101,7 @@ def test_serve_on_postgres_and_redis(tmp_path: Path, clean_postgres_url: str, re
          "LOMMEBOK_ISSUER_ADMIN_TOKEN is too weak"),
     ],
 )
+@pytest.mark.slow
 def test_serve_refuses_bad_configuration_clearly(tmp_path: Path, extra: dict[str, str], message: str) -> None:
     out = run_cli(tmp_path, "serve", "--port", str(free_port()), **extra)
     assert out.returncode != 0
@@ -103,6 +109,7 @@ def test_serve_refuses_bad_configuration_clearly(tmp_path: Path, extra: dict[str
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_corrupt_key_file(tmp_path: Path) -> None:
     assert run_cli(tmp_path, "keys", "show").returncode == 0
     (tmp_path / "var" / "keys" / "verifier.key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnope\n")
@@ -112,6 +119,7 @@ def test_serve_refuses_a_corrupt_key_file(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_keys_show_and_export_trust(tmp_path: Path) -> None:
     out = run_cli(tmp_path, "keys", "show")
     assert out.returncode == 0, out.stderr

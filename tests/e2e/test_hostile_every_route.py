@@ -209,6 +209,7 @@ def _bad(status: int, case: Case) -> bool:
     return status >= 500 or (case.must_be_4xx and not 400 <= status < 500)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("service", ["issuer", "verifier", "wallet", "root"])
 async def test_every_route_answers_hostile_input_with_a_4xx(stack: Stack, service: str) -> None:
     creds = Credentials(stack, await guardian_wallet(stack))

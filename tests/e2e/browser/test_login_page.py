@@ -21,6 +21,8 @@ from eidcore.keys import load_keyset
 from eidcore.oauth.client_attestation import make_attestation
 from wallet_api.holder.vci import VciClient, WalletAttestation, fetch_metadata
 
+pytestmark = pytest.mark.slow  # a real browser
+
 REDIRECT = "http://127.0.0.1:9/callback"  # never served: the browser request is intercepted
 
 

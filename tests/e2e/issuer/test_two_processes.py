@@ -24,7 +24,7 @@ from eidcore.keys import load_certificates
 from eidcore.status_list import StatusValue, verify_jwt
 from wallet_api.holder.vci import PRE_AUTH_GRANT, make_proof
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from eidcore.clock import SYSTEM_CLOCK
@@ -78,6 +79,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
+@pytest.mark.slow
 async def test_cli_request_then_result_over_http(tmp_path: Path) -> None:
     port = _free_port()
     env = _env(tmp_path, port)

@@ -8,10 +8,9 @@ import json
 from typing import Any
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
-from eidcore.storage import MIGRATIONS_DIR, import_models
+from eidcore.storage import LEGACY_VERSION_TABLE, Database, alembic_config
 from tests.e2e.verifier.conftest import VerifierEnv
 from wallet_api.holder import vp
 
@@ -36,21 +35,24 @@ async def test_an_encrypted_response_transaction_stores_no_private_key(env: Veri
     assert (await env.read(created["transaction_id"]))["status"] == "validated"
 
 
-def _migrate(connection: Any, target: str, down: bool) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(cfg, target)
+def _as_left_by_the_former_chain(connection: Any, db: Database, target: str) -> None:
+    """The database as a release before per-service migrations left it: the single chain's version table (its
+    schema is the baselines'), taken back to ``target``."""
+    for schema in db.schemas:
+        connection.execute(text(f"DROP TABLE {schema.version_table}"))
+    cfg = alembic_config((), legacy=True)
+    cfg.attributes.update(connection=connection, version_table=LEGACY_VERSION_TABLE)
+    command.stamp(cfg, "heads")
+    command.downgrade(cfg, target)
 
 
 async def test_the_migration_drops_private_keys_stored_by_older_versions(env: VerifierEnv) -> None:
     created = await env.create(profile="pid-basic", params={"format": "dc+sd-jwt"}, response_mode="direct_post.jwt")
     tx_id = created["transaction_id"]
     public = await _stored_jwk(env, tx_id)
-    import_models()
     db = env.stack.runtime.db
-    async with db.engine.begin() as conn:
-        await conn.run_sync(_migrate, "227f64547221", True)  # the verifier's schema before the migration
+    async with db.engine.begin() as conn:  # the verifier's schema before the migration
+        await conn.run_sync(_as_left_by_the_former_chain, db, "verifier@-2")
     legacy = {**public, "d": "c2VjcmV0LXByaXZhdGUta2V5LW9mLWFuLW9sZGVyLXZlcnNpb24"}
     async with db.engine.begin() as conn:
         await conn.execute(text("UPDATE ver_transaction SET enc_jwk = :j WHERE id = :i"),

@@ -20,6 +20,8 @@ from lommebok.cli import main
 
 from .procs import clean_env, serving
 
+pytestmark = pytest.mark.slow  # the CLI wallet against a server in another process
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:

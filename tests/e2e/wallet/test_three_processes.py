@@ -23,7 +23,7 @@ from wallet_api.device_attestation import load_or_create_device_maker
 from .procs import LOMMEBOK, clean_env, free_port, process, wait_healthy
 from .story import Deployment, run_story
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 #: the issuer's status list ttl in this deployment: the story waits it out for real (the verifier caches the list)
 STATUS_TTL = 3

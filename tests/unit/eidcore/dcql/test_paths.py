@@ -140,6 +140,7 @@ json_value = st.recursive(
 pointer = st.lists(st.one_of(st.none(), st.integers(0, 3), st.sampled_from(["a", "b", ""])), min_size=1, max_size=4)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(claims=st.dictionaries(st.sampled_from(["a", "b", ""]), json_value, max_size=3), path=pointer)
 def test_selected_paths_lead_to_the_selected_values(claims: dict[str, Any], path: list[Any]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,7 @@ names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, ma
 element_sets = st.dictionaries(names, values, min_size=1, max_size=10)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(elements=element_sets, data=st.data())
 def test_issue_present_verify_round_trips(factory: Any, elements: dict[str, Any], data: st.DataObject) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,7 @@ def _verifier() -> SdJwtVerifier:
     return SdJwtVerifier(IK.public_key, clock=CLOCK, typ="example+sd-jwt")
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_issue_present_verify_roundtrip(scenario: Any) -> None:

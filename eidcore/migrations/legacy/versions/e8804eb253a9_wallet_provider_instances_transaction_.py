@@ -1,4 +1,4 @@
-"""wallet provider: instances, transaction log, encrypted backups (wal_* tables of wallet_api.models)
+"""wallet provider: instances, transaction log, encrypted backups (the wallet provider's wal_* tables)
 
 Plain types only (VARCHAR, INTEGER, TEXT, JSON, timezone-aware TIMESTAMP): runs on SQLite and PostgreSQL.
 
