@@ -1,5 +1,6 @@
-"""A handler may take the runtime by injection (``rt: NamedDependency[Runtime]``): litestar builds a signature model of it, which
-every field type of the runtime must allow (a union of two event-bus classes made every such request a 500)."""
+"""A handler may take the runtime by injection (``rt: NamedDependency[Runtime]``): litestar builds a signature
+model of it, which every field type of the runtime must allow (a union of two event-bus classes made every such
+request a 500)."""
 
 from __future__ import annotations
 
