@@ -1,10 +1,9 @@
-"""SQL tables of the verifier (SQLModel; every table name starts with ``ver_``, ``oidc_client`` still to be renamed).
+"""SQL tables of the verifier (SQLModel; every table name starts with ``ver_``).
 
 - :class:`VerRelyingParty`: a relying party of the verifier's API (OpenID4VP 1.0 §5: the Verifier acting for it):
   name, allowed profiles, allowed redirect URIs, and the SHA-256 of its bearer API key (never the key).
 - :class:`OidcClient`: a client of the OpenID Connect bridge (:mod:`verifier.oidc`): redirect URIs, login kind and
-  its parameters, and the SHA-256 of its secret for a confidential client (table ``oidc_client``: the coordinator
-  gives it the ``ver_`` prefix with the other renames).
+  its parameters, and the SHA-256 of its secret for a confidential client (table ``ver_oidc_client``).
 - :class:`VerTransaction`: one presentation transaction (an OpenID4VP 1.0 Authorization Request and its
   response): the request parameters (client id, nonce, state, response mode, DCQL query), the public half
   of the ephemeral ``direct_post.jwt`` key (its private half lives only in the transaction's single-use slot in
@@ -76,7 +75,7 @@ class VerTransaction(SQLModel, table=True):
 class OidcClient(SQLModel, table=True):
     """A relying party of the bridge (OIDC client): redirect URIs, login kind, optional secret (SHA-256)."""
 
-    __tablename__ = "oidc_client"
+    __tablename__ = "ver_oidc_client"
 
     id: str = Field(primary_key=True, max_length=100)
     name: str = Field(max_length=200)

@@ -4,7 +4,7 @@ OpenID Connect Core 1.0 (authorization code flow, §3.1), OpenID Connect Discove
 S256 only), RFC 9207 (``iss`` in the authorization response), RFC 7517 (JWKS). ID-porten- and Ansattporten-style
 logins run on an OpenID4VP 1.0 presentation instead of a password:
 
-1. a registered client (:class:`OidcClient`, ``oidc_client``) sends the user to ``/oidc/authorize``;
+1. a registered client (:class:`OidcClient`, ``ver_oidc_client``) sends the user to ``/oidc/authorize``;
 2. the bridge opens a verifier transaction with the client's login (``pid``: the PID; ``employee``: the employee
    role credential, optionally pinned to an organisation number and required access packages / role codes) and
    shows the ``openid4vp://`` request as a QR code and a same-device link; ``/oidc/continue`` waits for the result.

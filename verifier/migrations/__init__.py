@@ -15,9 +15,9 @@ from eidcore.storage import ServiceSchema
 
 def _models() -> tuple[ModuleType, ...]:
     """The modules defining this service's tables (imported on first use, after the service's own imports)."""
-    from verifier import models, oidc
+    from verifier import models
 
-    return (models, oidc)
+    return (models,)
 
 
 SCHEMA = ServiceSchema("verifier", Path(__file__).parent / "versions", _models)
