@@ -131,6 +131,29 @@ class IssuerSettings(BaseModel):
     batch_size: int = Field(default=10, ge=2, le=100)
     clients: tuple[OAuthClientRegistration, ...] | None = None
     wallet_providers: tuple[WalletProviderRegistration, ...] | None = None
+    #: ID-porten (an OpenID Connect provider) instead of the test login: ``LOMMEBOK_ISSUER__IDPORTEN__ISSUER``,
+    #: ``..__CLIENT_ID``, ``..__CLIENT_SECRET`` (and optionally ``..__SCOPE``)
+    idporten: IdPortenSettings | None = None
+    #: Token Status List ``ttl`` (seconds) a relying party may cache a list; unset: 300, or 30 in dev
+    status_list_ttl: int | None = Field(default=None, ge=1, le=86400)
+    #: attestation-based client authentication: require a challenge from the challenge endpoint in every PoP
+    attestation_challenge_required: bool = False
+    #: configuration ids whose ``jwt`` proofs must carry a key attestation (OpenID4VCI 1.0 Appendix D)
+    key_attestation_required: frozenset[str] = frozenset()
+
+
+class IdPortenSettings(BaseModel):
+    """An OpenID Connect provider (ID-porten) the issuer sends users to for login."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(min_length=1, max_length=500)
+    client_id: str = Field(min_length=1, max_length=200)
+    client_secret: SecretStr
+    scope: str = "openid profile"
+
+
+IssuerSettings.model_rebuild()
 
 
 class VerifierSettings(BaseModel):

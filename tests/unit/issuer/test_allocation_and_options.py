@@ -6,10 +6,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from pydantic import ValidationError
 
-from eidcore.errors import ConfigurationError
-from issuer.app import _wants_jwt
-from issuer.endpoint import ClaimsCache
+from eidcore.settings import IssuerSettings, Settings
+from issuer.caches import ClaimsCache
+from issuer.http import wants_jwt as _wants_jwt
 from issuer.options import DEV_STATUS_LIST_TTL, IssuerOptions
 from issuer.status import IndexPermutation
 
@@ -43,13 +44,16 @@ def test_claims_cache_expires_and_is_bounded() -> None:
     assert cache.get(("t2", "pid"), now=1.0) == {"i": 2}
 
 
-def test_status_list_ttl_from_the_environment() -> None:
-    assert IssuerOptions.from_env({}, environment="dev").status_list_ttl == DEV_STATUS_LIST_TTL == 30
-    assert IssuerOptions.from_env({}, environment="production").status_list_ttl == 300
-    assert IssuerOptions.from_env({"LOMMEBOK_STATUS_LIST_TTL": "120"}, environment="dev").status_list_ttl == 120
+def test_status_list_ttl_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert IssuerOptions.from_settings(Settings(environment="dev")).status_list_ttl == DEV_STATUS_LIST_TTL == 30
+    prod = Settings.model_construct(environment="production", issuer=IssuerSettings())
+    assert IssuerOptions.from_settings(prod).status_list_ttl == 300
+    monkeypatch.setenv("LOMMEBOK_ISSUER__STATUS_LIST_TTL", "120")
+    assert IssuerOptions.from_settings(Settings(environment="dev")).status_list_ttl == 120
     for bad in ("soon", "0", "-5", "999999"):
-        with pytest.raises(ConfigurationError, match="LOMMEBOK_STATUS_LIST_TTL"):
-            IssuerOptions.from_env({"LOMMEBOK_STATUS_LIST_TTL": bad})
+        monkeypatch.setenv("LOMMEBOK_ISSUER__STATUS_LIST_TTL", bad)
+        with pytest.raises(ValidationError, match="status_list_ttl"):
+            Settings(environment="dev")
 
 
 @pytest.mark.parametrize(
