@@ -24,7 +24,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath
 from litestar.response import Response
 from litestar.types import Guard
@@ -34,7 +33,7 @@ from eidcore.api.issuer_admin import DeferredApproval, OfferRequest, StatusChang
 from eidcore.errors import InsufficientScope, InvalidRequest, NotFound
 from issuer.core import Issuer, IssuerDep
 from issuer.deferred import approve_deferred
-from issuer.http import NO_STORE, body_dto
+from issuer.http import NO_STORE, body_dto, spec
 from issuer.login import ADULT_AGE
 from issuer.models import IssMandate
 from issuer.offers import create_offer
@@ -48,9 +47,9 @@ WALLET_PROVIDER_SCOPES = frozenset({"offers:delegated", "credentials:status:inst
                                     "deferred:approve"})
 """What the wallet provider's credential may do at the issuer (``rt.allow_peer("issuer", "wallet", ...)``)."""
 
-ADMIN_ERRORS = {400: ResponseSpec(OAuthError, description="invalid_request"),
-                401: ResponseSpec(OAuthError, description="invalid_token: no or an unknown admin credential"),
-                403: ResponseSpec(OAuthError, description="insufficient_scope: the credential lacks the scope")}
+ADMIN_ERRORS = {400: spec(OAuthError, "invalid_request"),
+                401: spec(OAuthError, "invalid_token: no or an unknown admin credential"),
+                403: spec(OAuthError, "insufficient_scope: the credential lacks the scope")}
 
 
 def admin_guard_any(*scopes: str) -> Guard:
@@ -123,8 +122,8 @@ class AdminController(Controller):
 
     @post("/offers", operation_id="adminCreateOffer", status_code=201, dto=body_dto(OfferRequest), return_dto=None,
           guards=[admin_guard_any("offers", "offers:delegated")],
-          responses={201: ResponseSpec(OfferCreated, description="The offer, its URI, tx_code and QR code"),
-                     404: ResponseSpec(OAuthError, description="No such person"), **ADMIN_ERRORS})
+          responses={201: spec(OfferCreated, "The offer, its URI, tx_code and QR code"),
+                     404: spec(OAuthError, "No such person"), **ADMIN_ERRORS})
     async def create_offer(self, issuer: IssuerDep, request: Request[Any, Any, Any],
                            data: Annotated[OfferRequest, Body()]) -> Response[dict[str, Any]]:
         """Create a credential offer for a person (offer URI, tx_code and QR code SVG)."""
@@ -135,7 +134,7 @@ class AdminController(Controller):
     @post("/credentials/status", operation_id="adminCredentialStatus", status_code=200,
           dto=body_dto(StatusChange), return_dto=None,
           guards=[admin_guard_any("credentials:status", "credentials:status:instance")],
-          responses={404: ResponseSpec(OAuthError, description="No such person"), **ADMIN_ERRORS})
+          responses={404: spec(OAuthError, "No such person"), **ADMIN_ERRORS})
     async def change_status(self, issuer: IssuerDep, request: Request[Any, Any, Any],
                             data: Annotated[StatusChange, Body()]) -> Response[StatusChanged]:
         """Revoke, suspend or reinstate issued credentials (committed before the answer)."""
@@ -151,7 +150,7 @@ class AdminController(Controller):
     @post("/deferred/{transaction_id:str}/approve", operation_id="adminApproveDeferred", status_code=204,
           dto=body_dto(DeferredApproval, "optional-json"), return_dto=None,
           guards=[admin_guard("issuer", "deferred:approve")],
-          responses={404: ResponseSpec(OAuthError, description="No such deferred transaction"), **ADMIN_ERRORS})
+          responses={404: spec(OAuthError, "No such deferred transaction"), **ADMIN_ERRORS})
     async def approve(self, issuer: IssuerDep, transaction_id: FromPath[str],
                       data: Annotated[DeferredApproval, Body(description="Optional (an empty body is {})")]) -> None:
         """Approve a deferred issuance; the wallet's next deferred poll gets the credential.

@@ -11,13 +11,12 @@ import secrets
 from typing import Annotated, Any
 
 from litestar import Controller, get
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from eidcore.errors import InvalidRequest
 from issuer.core import Issuer, IssuerDep
-from issuer.http import NO_STORE
+from issuer.http import NO_STORE, spec
 from issuer.login import identity_provider
 from issuer.oauth import REQUEST_URI_PREFIX, minimum_loa
 from issuer.schemas import OAuthError
@@ -50,8 +49,8 @@ class AuthorizeController(Controller):
     tags = ("authorization server",)
 
     @get(operation_id="authorize", responses={
-        302: ResponseSpec(None, description="To the login (test login or ID-porten)"),
-        400: ResponseSpec(OAuthError, description="invalid_request (never redirected: RFC 6749 §4.1.2.1)")})
+        302: spec(None, "To the login (test login or ID-porten)"),
+        400: spec(OAuthError, "invalid_request (never redirected: RFC 6749 §4.1.2.1)")})
     async def authorize(self, issuer: IssuerDep,
                         client_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
                         request_uri: Annotated[str | None, QueryParameter(max_length=2048)] = None) -> Redirect:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 from litestar.response import Response
 from sqlalchemy import update
@@ -43,7 +42,7 @@ from eidcore.identity import LevelOfAssurance
 from eidcore.runtime import pseudonym
 from issuer.core import Configuration, Issuer, IssuerDep, token_hash
 from issuer.credentials import Subject, build_claims, sign_credential, subject_ref
-from issuer.http import NO_STORE, EncodedBody, body_dto, validate
+from issuer.http import NO_STORE, EncodedBody, body_dto, spec, validate
 from issuer.models import IssCredential
 from issuer.oauth import authorize_resource
 from issuer.proofs import verify_proofs
@@ -60,11 +59,11 @@ _GRANT_TAG_LEN = 16
 #: the §8.3.1 error for a request member of the wrong shape
 FIELD_ERRORS: dict[str, type[ProtocolError]] = {"proofs": InvalidProof,
                                                 "credential_response_encryption": InvalidEncryptionParameters}
-ERRORS = {400: ResponseSpec(OAuthError, description="OpenID4VCI 1.0 §8.3.1: invalid_credential_request, "
+ERRORS = {400: spec(OAuthError, "OpenID4VCI 1.0 §8.3.1: invalid_credential_request, "
                                                     "invalid_proof, invalid_nonce, unknown_credential_configuration, "
                                                     "unknown_credential_identifier, invalid_encryption_parameters, "
                                                     "credential_request_denied, invalid_dpop_proof"),
-          401: ResponseSpec(OAuthError, description="invalid_token, use_dpop_nonce (WWW-Authenticate)")}
+          401: spec(OAuthError, "invalid_token, use_dpop_nonce (WWW-Authenticate)")}
 
 
 async def decode_request(issuer: Issuer, data: EncodedBody) -> tuple[dict[str, Any], bool]:
@@ -258,9 +257,9 @@ class CredentialController(Controller):
 
     @post(operation_id="credential", status_code=200,
           dto=body_dto(CredentialRequest, "encoded", InvalidCredentialRequest), return_dto=None,
-          responses={200: ResponseSpec(CredentialResponse, description="The credentials (or a JWE, "
+          responses={200: spec(CredentialResponse, "The credentials (or a JWE, "
                                                                        "application/jwt, when asked for)"),
-                     202: ResponseSpec(CredentialResponse, description="Deferred: transaction_id and interval"),
+                     202: spec(CredentialResponse, "Deferred: transaction_id and interval"),
                      **ERRORS})
     async def credential(self, issuer: IssuerDep, request: Request[Any, Any, Any],
                          data: Annotated[EncodedBody, Body(media_type="application/json",

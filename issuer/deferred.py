@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 from litestar.response import Response
 
 from eidcore.errors import InvalidCredentialRequest, InvalidEncryptionParameters, InvalidTransactionId, ProtocolError
 from issuer.core import Issuer, IssuerDep
 from issuer.credential import ERRORS, answer, decode_request, issue, response_encryption
-from issuer.http import EncodedBody, body_dto, validate
+from issuer.http import EncodedBody, body_dto, spec, validate
 from issuer.oauth import authorize_resource
 from issuer.schemas import CredentialResponse, DeferredCredentialRequest
 
@@ -75,8 +74,8 @@ class DeferredController(Controller):
 
     @post(operation_id="deferredCredential", status_code=200,
           dto=body_dto(DeferredCredentialRequest, "encoded", InvalidCredentialRequest), return_dto=None,
-          responses={200: ResponseSpec(CredentialResponse, description="The credentials"),
-                     202: ResponseSpec(CredentialResponse, description="Not yet approved: transaction_id, interval"),
+          responses={200: spec(CredentialResponse, "The credentials"),
+                     202: spec(CredentialResponse, "Not yet approved: transaction_id, interval"),
                      **ERRORS})
     async def deferred(self, issuer: IssuerDep, request: Request[Any, Any, Any],
                        data: Annotated[EncodedBody, Body(media_type="application/json",

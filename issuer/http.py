@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litestar.dto import AbstractDTO, DTOConfig, DTOFieldDefinition
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Reference, Schema
 from litestar.response import Redirect
 from litestar.typing import FieldDefinition
@@ -29,7 +30,7 @@ from eidcore.errors import FormatError, InvalidRequest, ProtocolError
 
 __all__ = [
     "NO_STORE", "PUBLIC_CACHE", "EncodedBody", "body_dto", "form_params", "json_object", "media_type",
-    "redirect_with", "validate", "wants_jwt",
+    "redirect_with", "spec", "validate", "wants_jwt",
 ]
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -155,6 +156,11 @@ def body_dto(model: type[M], kind: str = "json", error: type[ProtocolError] = In
     dto: type[_BodyDTO[M]] = _BodyDTO[model]  # type: ignore[valid-type]
     return type(f"{model.__name__}{kind.title().replace('-', '')}Body", (dto,),
                 {"kind": kind, "error": error, "field_errors": dict(field_errors or {})})
+
+
+def spec(model: Any, description: str, media_type: str = JSON) -> ResponseSpec:
+    """An OpenAPI response of ``model`` (no generated examples: they would carry made-up values)."""
+    return ResponseSpec(model, generate_examples=False, description=description, media_type=media_type)
 
 
 def redirect_with(uri: str, params: dict[str, str]) -> Redirect:

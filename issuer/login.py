@@ -24,7 +24,6 @@ from urllib.parse import urlencode
 import httpx
 from litestar import Controller, MediaType, get, post
 from litestar.enums import RequestEncodingType
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect
 
@@ -35,7 +34,7 @@ from eidcore.identity import LevelOfAssurance, acr_values_at_least, loa_from_acr
 from eidcore.oauth import pkce
 from eidcore.registers import Person
 from issuer.core import Issuer, IssuerDep
-from issuer.http import body_dto, redirect_with
+from issuer.http import body_dto, redirect_with, spec
 from issuer.oauth import minimum_loa
 from issuer.options import IdPortenOptions
 from issuer.schemas import LoginForm, OAuthError
@@ -303,7 +302,7 @@ class LoginController(Controller):
     tags = ("authorization server",)
 
     @get(operation_id="testLoginPage", media_type=MediaType.HTML,
-         responses={404: ResponseSpec(OAuthError, description="The test login is not enabled")})
+         responses={404: spec(OAuthError, "The test login is not enabled")})
     async def page(self, issuer: IssuerDep, session: Annotated[str, QueryParameter(max_length=200)],
                    q: Annotated[str, QueryParameter(max_length=1000)] = "") -> str:
         """The built-in test login (dev): synthetic persons, searchable, with a chosen level of assurance."""
@@ -317,9 +316,9 @@ class LoginController(Controller):
         return login_page(issuer, session, q, persons, list(data["par"]["configs"]))
 
     @post(operation_id="testLoginSubmit", status_code=302, dto=body_dto(LoginForm, "form"), return_dto=None,
-          responses={302: ResponseSpec(None, description="Back to the client with code and iss (or error)"),
-                     400: ResponseSpec(OAuthError, description="invalid_request"),
-                     404: ResponseSpec(OAuthError, description="The test login is not enabled")})
+          responses={302: spec(None, "Back to the client with code and iss (or error)"),
+                     400: spec(OAuthError, "invalid_request"),
+                     404: spec(OAuthError, "The test login is not enabled")})
     async def submit(self, issuer: IssuerDep,
                      data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
         """Complete the test login: the chosen person at the chosen level of assurance."""
@@ -330,8 +329,8 @@ class LoginController(Controller):
         return await finish_login(issuer, data.session, Authenticated(person.person_id, loa, "test"))
 
     @get("/idporten/callback", operation_id="idportenCallback",
-         responses={302: ResponseSpec(None, description="Back to the client with code and iss (or error)"),
-                    400: ResponseSpec(OAuthError, description="invalid_request")})
+         responses={302: spec(None, "Back to the client with code and iss (or error)"),
+                    400: spec(OAuthError, "invalid_request")})
     async def idporten_callback(self, issuer: IssuerDep,
                                 oidc_state: Annotated[str | None, QueryParameter(name="state", max_length=200)] = None,
                                 code: Annotated[str | None, QueryParameter(max_length=2048)] = None,

@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath
 from sqlmodel import col, select
 
@@ -40,7 +39,7 @@ from eidcore.api.issuer_admin import (
 from eidcore.errors import InvalidClaim, InvalidRequest, NotFound
 from issuer.admin import ADMIN_ERRORS, admin_guard_any
 from issuer.core import Issuer, IssuerDep
-from issuer.http import NO_STORE, body_dto
+from issuer.http import NO_STORE, body_dto, spec
 from issuer.models import IssMandate
 from issuer.reconcile import reconcile
 from issuer.schemas import OAuthError
@@ -48,7 +47,7 @@ from issuer.status import revoke_mandate_ref
 
 __all__ = ["MandateController", "create_mandate", "list_mandates", "mandate_view", "revoke_mandate"]
 
-NOT_FOUND = {404: ResponseSpec(OAuthError, description="No such person or mandate")}
+NOT_FOUND = {404: spec(OAuthError, "No such person or mandate")}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -156,7 +155,8 @@ class MandateController(Controller):
           dto=body_dto(MandateRevokeRequest, "optional-json"), return_dto=None,
           guards=[admin_guard_any("mandates", "mandates:write")], responses={**NOT_FOUND, **ADMIN_ERRORS})
     async def revoke(self, issuer: IssuerDep, mandate_id: FromPath[str],
-                     data: Annotated[MandateRevokeRequest, Body(description="Optional (an empty body is {})")]) -> Response[MandateRevocation]:
+                     data: Annotated[MandateRevokeRequest, Body(description="Optional (an empty body is {})")]
+                     ) -> Response[MandateRevocation]:
         """Withdraw a granted mandate; its credentials are revoked before the answer. With ``principal`` the
         mandate must be that principal's."""
         pid = (await issuer.resolve_person(data.principal)).person_id if data.principal is not None else None

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from litestar import Controller, MediaType, Request, get
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter
 from litestar.response import Response
 
@@ -27,7 +26,7 @@ from eidcore.credential_types import REQUIRED_LOCALES, CredentialType
 from eidcore.errors import NotFound, UnknownCredentialType
 from eidcore.oauth import client_attestation, dpop
 from issuer.core import PRE_AUTH_GRANT, Configuration, Issuer, IssuerDep
-from issuer.http import PUBLIC_CACHE, wants_jwt
+from issuer.http import PUBLIC_CACHE, spec, wants_jwt
 from issuer.schemas import (
     AuthorizationServerMetadata,
     CredentialIssuerMetadata,
@@ -234,7 +233,7 @@ def well_known_handlers(suffix: str = "", dependencies: Mapping[str, Provide] | 
 
     @get(f"/.well-known/openid-credential-issuer{suffix}", operation_id="credentialIssuerMetadata", tags=TAGS_VCI,
          dependencies=deps,
-         responses={200: ResponseSpec(CredentialIssuerMetadata, description="JSON, or a signed JWT "
+         responses={200: spec(CredentialIssuerMetadata, "JSON, or a signed JWT "
                                                                             "(application/jwt, §12.2.3)")})
     async def credential_issuer(issuer: IssuerDep, request: Request[Any, Any, Any],
                                 accept_language: Annotated[str | None, HeaderParameter(name="accept-language")] = None
@@ -250,14 +249,14 @@ def well_known_handlers(suffix: str = "", dependencies: Mapping[str, Provide] | 
 
     @get(f"/.well-known/oauth-authorization-server{suffix}", operation_id="authorizationServerMetadata",
          tags=TAGS_AS, sync_to_thread=False, dependencies=deps,
-         responses={200: ResponseSpec(AuthorizationServerMetadata, description="RFC 8414 §3.2")})
+         responses={200: spec(AuthorizationServerMetadata, "RFC 8414 §3.2")})
     def authorization_server(issuer: IssuerDep) -> Response[dict[str, Any]]:
         """Authorization Server Metadata (RFC 8414 §3)."""
         return Response(as_metadata(issuer), headers=PUBLIC_CACHE)
 
     @get(f"/.well-known/jwt-vc-issuer{suffix}", operation_id="jwtVcIssuerMetadata", tags=TAGS_VCI,
          sync_to_thread=False, dependencies=deps,
-         responses={200: ResponseSpec(JwtVcIssuerMetadata, description="SD-JWT VC §5")})
+         responses={200: spec(JwtVcIssuerMetadata, "SD-JWT VC §5")})
     def jwt_vc_issuer(issuer: IssuerDep) -> Response[dict[str, Any]]:
         """JWT VC Issuer Metadata (SD-JWT VC §5)."""
         return Response(jwt_vc_issuer_metadata(issuer), headers=PUBLIC_CACHE)
@@ -271,14 +270,14 @@ class MetadataController(Controller):
     tags = TAGS_VCI
 
     @get("/jwks", operation_id="jwks", sync_to_thread=False,
-         responses={200: ResponseSpec(Jwks, description="RFC 7517 §5")})
+         responses={200: spec(Jwks, "RFC 7517 §5")})
     def get_jwks(self, issuer: IssuerDep) -> Response[dict[str, Any]]:
         """The issuer's public signing keys (RFC 7517 §5)."""
         return Response(jwks(issuer), headers=PUBLIC_CACHE)
 
     @get("/type-metadata/{type_id:str}", operation_id="typeMetadata", sync_to_thread=False,
-         responses={200: ResponseSpec(TypeMetadata, description="SD-JWT VC Type Metadata (§6), byte for byte"),
-                    404: ResponseSpec(OAuthError, description="No such credential type")})
+         responses={200: spec(TypeMetadata, "SD-JWT VC Type Metadata (§6), byte for byte"),
+                    404: spec(OAuthError, "No such credential type")})
     def type_metadata(self, issuer: IssuerDep, type_id: FromPath[str]) -> Response[bytes]:
         """SD-JWT VC Type Metadata (§6) of a credential type, byte for byte (``vct#integrity`` covers it)."""
         try:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import secrets
 
 from litestar import Controller, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 
 from issuer.core import Issuer, IssuerDep
-from issuer.http import NO_STORE
+from issuer.http import NO_STORE, spec
 from issuer.schemas import NonceResponse
 
 __all__ = ["NonceController", "nonce"]
@@ -34,7 +33,7 @@ class NonceController(Controller):
     tags = ("openid4vci",)
 
     @post(operation_id="nonce", status_code=200,
-          responses={200: ResponseSpec(NonceResponse, description="A fresh c_nonce (and a DPoP-Nonce header)")})
+          responses={200: spec(NonceResponse, "A fresh c_nonce (and a DPoP-Nonce header)")})
     async def nonce(self, issuer: IssuerDep) -> Response[dict[str, str]]:
         """Nonce endpoint (OpenID4VCI 1.0 §7)."""
         return await nonce(issuer)

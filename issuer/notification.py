@@ -13,13 +13,12 @@ import logging
 from typing import Annotated, Any
 
 from litestar import Controller, Request, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 
 from eidcore.errors import InvalidNotificationId, InvalidNotificationRequest, ProtocolError
 from issuer.core import Issuer, IssuerDep
 from issuer.credential import grant_tag
-from issuer.http import EncodedBody, body_dto, json_object, validate
+from issuer.http import EncodedBody, body_dto, json_object, spec, validate
 from issuer.oauth import authorize_resource
 from issuer.schemas import NotificationRequest, OAuthError
 
@@ -53,9 +52,9 @@ class NotificationController(Controller):
 
     @post(operation_id="notification", status_code=204,
           dto=body_dto(NotificationRequest, "encoded", InvalidNotificationRequest), return_dto=None,
-          responses={400: ResponseSpec(OAuthError, description="OpenID4VCI 1.0 §11.3: invalid_notification_id, "
+          responses={400: spec(OAuthError, "OpenID4VCI 1.0 §11.3: invalid_notification_id, "
                                                                "invalid_notification_request"),
-                     401: ResponseSpec(OAuthError, description="invalid_token (WWW-Authenticate)")})
+                     401: spec(OAuthError, "invalid_token (WWW-Authenticate)")})
     async def notification(self, issuer: IssuerDep, request: Request[Any, Any, Any],
                            data: Annotated[EncodedBody, Body(media_type="application/json")]) -> None:
         """Notification endpoint (OpenID4VCI 1.0 §11)."""

@@ -11,14 +11,13 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, get
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import Response
 
 from eidcore.errors import InvalidRequest, NotFound
 from eidcore.qr import qr_svg
 from issuer.core import PRE_AUTH_GRANT, Issuer, IssuerDep
-from issuer.http import NO_STORE
+from issuer.http import NO_STORE, spec
 from issuer.oauth import tx_code_hash
 from issuer.schemas import CredentialOffer, OAuthError, OfferRequest
 
@@ -76,8 +75,8 @@ class OfferController(Controller):
     tags = ("openid4vci",)
 
     @get("/{ref:str}", operation_id="credentialOfferByReference",
-         responses={200: ResponseSpec(CredentialOffer, description="The credential offer"),
-                    404: ResponseSpec(OAuthError, description="No such (or an expired) offer")})
+         responses={200: spec(CredentialOffer, "The credential offer"),
+                    404: spec(OAuthError, "No such (or an expired) offer")})
     async def by_reference(self, issuer: IssuerDep, ref: FromPath[str]
                            ) -> Response[dict[str, Any]]:
         """A credential offer fetched by ``credential_offer_uri`` (OpenID4VCI 1.0 §4.1.3)."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath
 
 from eidcore import jose
@@ -37,7 +36,7 @@ from eidcore.identity import parse_orgnr
 from eidcore.registers import Person
 from eidcore.registers.records import ADMIN_ACCESS_PACKAGES
 from issuer.core import Issuer, IssuerDep
-from issuer.http import NO_STORE, EncodedBody, body_dto, json_object, validate
+from issuer.http import NO_STORE, EncodedBody, body_dto, json_object, spec, validate
 from issuer.schemas import EmploymentEnd, EmploymentEnded, OAuthError, RoleChange, RoleChanged
 from issuer.status import change_status_by_ref
 
@@ -160,10 +159,10 @@ async def end_employment(issuer: Issuer, orgnr: str, body: EmploymentEnd) -> Emp
     return EmploymentEnded(orgnr=orgnr, ended=on.isoformat(), revoked_credentials=len(revoked))
 
 
-ORG_ERRORS = {400: ResponseSpec(OAuthError, description="invalid_request"),
-              401: ResponseSpec(OAuthError, description="invalid_token: no valid ID token of the bridge"),
-              403: ResponseSpec(OAuthError, description="access_denied: not an administrator of this organisation"),
-              404: ResponseSpec(OAuthError, description="No such person")}
+ORG_ERRORS = {400: spec(OAuthError, "invalid_request"),
+              401: spec(OAuthError, "invalid_token: no valid ID token of the bridge"),
+              403: spec(OAuthError, "access_denied: not an administrator of this organisation"),
+              404: spec(OAuthError, "No such person")}
 
 
 class OrgAdminController(Controller):

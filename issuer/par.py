@@ -14,14 +14,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, post
 from litestar.enums import RequestEncodingType
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 from litestar.response import Response
 
 from eidcore.errors import InvalidDPoPProof, InvalidRequest
 from eidcore.oauth import pkce
 from issuer.core import Issuer, IssuerDep
-from issuer.http import NO_STORE, body_dto
+from issuer.http import NO_STORE, body_dto, spec
 from issuer.oauth import REQUEST_URI_PREFIX, authenticate_client, check_dpop, requested_configurations
 from issuer.schemas import OAuthError, PushedAuthorizationRequest, PushedAuthorizationResponse
 
@@ -73,8 +72,8 @@ class ParController(Controller):
 
     @post(operation_id="pushedAuthorizationRequest", status_code=201,
           dto=body_dto(PushedAuthorizationRequest, "form"), return_dto=None,
-          responses={400: ResponseSpec(OAuthError, description="invalid_request, invalid_scope, invalid_dpop_proof"),
-                     401: ResponseSpec(OAuthError, description="invalid_client, invalid_client_attestation, "
+          responses={400: spec(OAuthError, "invalid_request, invalid_scope, invalid_dpop_proof"),
+                     401: spec(OAuthError, "invalid_client, invalid_client_attestation, "
                                                                "use_attestation_challenge")})
     async def par(self, issuer: IssuerDep, request: Request[Any, Any, Any],
                   data: Annotated[PushedAuthorizationRequest, Body(media_type=RequestEncodingType.URL_ENCODED)]

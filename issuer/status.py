@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter
 from litestar.response import Response
 from sqlalchemy import update
@@ -32,6 +31,7 @@ from issuer.allocation import BITS, Allocation, IndexAllocator, IndexPermutation
 from issuer.caches import Form, ListToken
 from issuer.core import Configuration, Issuer, IssuerDep
 from issuer.credentials import mandate_ref
+from issuer.http import spec
 from issuer.models import IssCredential, IssStatusList
 from issuer.records import DuplicateRecord
 from issuer.schemas import OAuthError
@@ -212,11 +212,11 @@ class StatusListController(Controller):
     tags = ("status list",)
 
     @get("/{list_id:str}", operation_id="statusList",
-         responses={200: ResponseSpec(bytes, description="A Status List Token (application/statuslist+jwt or "
+         responses={200: spec(bytes, "A Status List Token (application/statuslist+jwt or "
                                                          "application/statuslist+cwt)",
                                       media_type="application/statuslist+jwt"),
-                    304: ResponseSpec(None, description="Not modified (If-None-Match)"),
-                    404: ResponseSpec(OAuthError, description="No such status list")})
+                    304: spec(None, "Not modified (If-None-Match)"),
+                    404: spec(OAuthError, "No such status list")})
     async def status_list(self, issuer: IssuerDep, list_id: FromPath[str], request: Request[Any, Any, Any],
                           if_none_match: Annotated[str | None, HeaderParameter(name="if-none-match")] = None
                           ) -> Response[bytes]:

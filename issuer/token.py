@@ -29,7 +29,6 @@ from typing import Annotated, Any, ClassVar
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 from litestar.response import Response
 
@@ -37,7 +36,7 @@ from eidcore.errors import InvalidDPoPProof, InvalidGrant, InvalidRequest, Unsup
 from eidcore.oauth import dpop, pkce
 from eidcore.openid4vci import PRE_AUTHORIZED_CODE_GRANT
 from issuer.core import Issuer, IssuerDep
-from issuer.http import NO_STORE, body_dto
+from issuer.http import NO_STORE, body_dto, spec
 from issuer.oauth import (
     ClientAuth,
     Grant,
@@ -321,11 +320,11 @@ class TokenController(Controller):
     tags = ("authorization server",)
 
     @post("/token", operation_id="token", status_code=200, dto=body_dto(TokenRequest, "form"), return_dto=None,
-          responses={200: ResponseSpec(TokenResponse, description="Access token (DPoP or Bearer)"),
-                     400: ResponseSpec(OAuthError, description="invalid_request, invalid_grant, "
+          responses={200: spec(TokenResponse, "Access token (DPoP or Bearer)"),
+                     400: spec(OAuthError, "invalid_request, invalid_grant, "
                                                                "unsupported_grant_type, invalid_dpop_proof, "
                                                                "use_dpop_nonce"),
-                     401: ResponseSpec(OAuthError, description="invalid_client, invalid_client_attestation, "
+                     401: spec(OAuthError, "invalid_client, invalid_client_attestation, "
                                                                "use_attestation_challenge")})
     async def token(self, endpoint: NamedDependency[TokenEndpoint], request: Request[Any, Any, Any],
                     data: Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)]
