@@ -152,14 +152,14 @@ class AdminController(Controller):
           guards=[admin_guard("issuer", "deferred:approve")],
           responses={404: spec(OAuthError, "No such deferred transaction"), **ADMIN_ERRORS})
     async def approve(self, issuer: IssuerDep, transaction_id: FromPath[str],
-                      data: Annotated[DeferredApproval, Body(description="Optional (an empty body is {})")]) -> None:
+                      data: Annotated[DeferredApproval | None, Body(description="Optional")] = None) -> None:
         """Approve a deferred issuance; the wallet's next deferred poll gets the credential.
 
         An optional JSON body ``{"person": <identifier or person id>}`` makes the approval apply only if the
         transaction is that person's.
         """
         person_id = None
-        if data.person is not None:
+        if data is not None and data.person is not None:
             person_id = (await issuer.resolve_person(data.person)).person_id
         if not await approve_deferred(issuer, transaction_id[:200], person_id=person_id):
             raise NotFound("no such deferred transaction")

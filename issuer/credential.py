@@ -42,7 +42,7 @@ from eidcore.identity import LevelOfAssurance
 from eidcore.runtime import pseudonym
 from issuer.core import Configuration, Issuer, IssuerDep, token_hash
 from issuer.credentials import Subject, build_claims, sign_credential, subject_ref
-from issuer.http import NO_STORE, EncodedBody, body_dto, spec, validate
+from issuer.http import NO_STORE, EncodedBody, body_dto, encoded_body, spec, validate
 from issuer.models import IssCredential
 from issuer.oauth import authorize_resource
 from issuer.proofs import verify_proofs
@@ -262,9 +262,9 @@ class CredentialController(Controller):
                      202: spec(CredentialResponse, "Deferred: transaction_id and interval"),
                      **ERRORS})
     async def credential(self, issuer: IssuerDep, request: Request[Any, Any, Any],
-                         data: Annotated[EncodedBody, Body(media_type="application/json",
-                                                           description="application/json, or application/jwt "
-                                                                       "encrypted to the issuer (§10)")]
+                         data: Annotated[EncodedBody | None, Body(media_type="application/json",
+                                                                  description="application/json, or application/jwt "
+                                                                              "encrypted to the issuer (§10)")] = None
                          ) -> Response[Any]:
         """Credential endpoint (OpenID4VCI 1.0 §8): one credential per proof key; 202 when deferred."""
-        return await credential(issuer, request, data)
+        return await credential(issuer, request, encoded_body(request, data))

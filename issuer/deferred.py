@@ -15,7 +15,7 @@ from litestar.response import Response
 from eidcore.errors import InvalidCredentialRequest, InvalidEncryptionParameters, InvalidTransactionId, ProtocolError
 from issuer.core import Issuer, IssuerDep
 from issuer.credential import ERRORS, answer, decode_request, issue, response_encryption
-from issuer.http import EncodedBody, body_dto, spec, validate
+from issuer.http import EncodedBody, body_dto, encoded_body, spec, validate
 from issuer.oauth import authorize_resource
 from issuer.schemas import CredentialResponse, DeferredCredentialRequest
 
@@ -78,9 +78,9 @@ class DeferredController(Controller):
                      202: spec(CredentialResponse, "Not yet approved: transaction_id, interval"),
                      **ERRORS})
     async def deferred(self, issuer: IssuerDep, request: Request[Any, Any, Any],
-                       data: Annotated[EncodedBody, Body(media_type="application/json",
-                                                         description="application/json, or application/jwt "
-                                                                     "encrypted to the issuer (§10)")]
+                       data: Annotated[EncodedBody | None, Body(media_type="application/json",
+                                                                description="application/json, or application/jwt "
+                                                                            "encrypted to the issuer (§10)")] = None
                        ) -> Response[Any]:
         """Deferred credential endpoint (OpenID4VCI 1.0 §9)."""
-        return await deferred(issuer, request, data)
+        return await deferred(issuer, request, encoded_body(request, data))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from litestar import Request
 from litestar.dto import AbstractDTO, DTOConfig, DTOFieldDefinition
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Reference, Schema
@@ -29,7 +30,7 @@ from eidcore import jose
 from eidcore.errors import FormatError, InvalidRequest, ProtocolError
 
 __all__ = [
-    "NO_STORE", "PUBLIC_CACHE", "EncodedBody", "body_dto", "form_params", "json_object", "media_type",
+    "NO_STORE", "PUBLIC_CACHE", "EncodedBody", "body_dto", "encoded_body", "form_params", "json_object", "media_type",
     "redirect_with", "spec", "validate", "wants_jwt",
 ]
 
@@ -95,6 +96,11 @@ class EncodedBody:
 
     content_type: str
     raw: bytes
+
+
+def encoded_body(request: Request[Any, Any, Any], data: EncodedBody | None) -> EncodedBody:
+    """The request's :class:`EncodedBody` (an empty one when the request had no body)."""
+    return data if data is not None else EncodedBody(media_type(request.headers.get("content-type")), b"")
 
 
 class _BodyDTO(AbstractDTO[M], Generic[M]):

@@ -155,11 +155,12 @@ class MandateController(Controller):
           dto=body_dto(MandateRevokeRequest, "optional-json"), return_dto=None,
           guards=[admin_guard_any("mandates", "mandates:write")], responses={**NOT_FOUND, **ADMIN_ERRORS})
     async def revoke(self, issuer: IssuerDep, mandate_id: FromPath[str],
-                     data: Annotated[MandateRevokeRequest, Body(description="Optional (an empty body is {})")]
+                     data: Annotated[MandateRevokeRequest | None, Body(description="Optional")] = None
                      ) -> Response[MandateRevocation]:
         """Withdraw a granted mandate; its credentials are revoked before the answer. With ``principal`` the
         mandate must be that principal's."""
-        pid = (await issuer.resolve_person(data.principal)).person_id if data.principal is not None else None
+        principal = data.principal if data is not None else None
+        pid = (await issuer.resolve_person(principal)).person_id if principal is not None else None
         return Response(await revoke_mandate(issuer, mandate_id, principal_id=pid), headers=NO_STORE)
 
     @post("/reconcile", operation_id="adminReconcileMandates", status_code=200,

@@ -18,7 +18,7 @@ from litestar.params import Body
 from eidcore.errors import InvalidNotificationId, InvalidNotificationRequest, ProtocolError
 from issuer.core import Issuer, IssuerDep
 from issuer.credential import grant_tag
-from issuer.http import EncodedBody, body_dto, json_object, spec, validate
+from issuer.http import EncodedBody, body_dto, encoded_body, json_object, spec, validate
 from issuer.oauth import authorize_resource
 from issuer.schemas import NotificationRequest, OAuthError
 
@@ -56,6 +56,6 @@ class NotificationController(Controller):
                                                                "invalid_notification_request"),
                      401: spec(OAuthError, "invalid_token (WWW-Authenticate)")})
     async def notification(self, issuer: IssuerDep, request: Request[Any, Any, Any],
-                           data: Annotated[EncodedBody, Body(media_type="application/json")]) -> None:
+                           data: Annotated[EncodedBody | None, Body(media_type="application/json")] = None) -> None:
         """Notification endpoint (OpenID4VCI 1.0 §11)."""
-        await notification(issuer, request, data)
+        await notification(issuer, request, encoded_body(request, data))

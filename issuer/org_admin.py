@@ -36,7 +36,7 @@ from eidcore.identity import parse_orgnr
 from eidcore.registers import Person
 from eidcore.registers.records import ADMIN_ACCESS_PACKAGES
 from issuer.core import Issuer, IssuerDep
-from issuer.http import NO_STORE, EncodedBody, body_dto, json_object, spec, validate
+from issuer.http import NO_STORE, EncodedBody, body_dto, encoded_body, json_object, spec, validate
 from issuer.schemas import EmploymentEnd, EmploymentEnded, OAuthError, RoleChange, RoleChanged
 from issuer.status import change_status_by_ref
 
@@ -176,20 +176,22 @@ class OrgAdminController(Controller):
     @post("/roles", operation_id="orgChangeRole", status_code=200, dto=body_dto(RoleChange, "encoded"),
           return_dto=None, responses=ORG_ERRORS)
     async def roles(self, issuer: IssuerDep, orgnr: FromPath[str], request: Request[Any, Any, Any],
-                    data: Annotated[EncodedBody, Body()]) -> Response[RoleChanged]:
+                    data: Annotated[EncodedBody | None, Body()] = None) -> Response[RoleChanged]:
         """Assign or remove a role code / access package of an employee; a removal revokes the employee's role
         credentials."""
         digits = check_orgnr(orgnr)
         await authenticate_admin(issuer, request.headers.get("authorization"), digits)
-        body = validate(RoleChange, json_object(data.raw, data.content_type))
+        raw = encoded_body(request, data)
+        body = validate(RoleChange, json_object(raw.raw, raw.content_type))
         return Response(await change_role(issuer, digits, body), headers=NO_STORE)
 
     @post("/employments/end", operation_id="orgEndEmployment", status_code=200,
           dto=body_dto(EmploymentEnd, "encoded"), return_dto=None, responses=ORG_ERRORS)
     async def end(self, issuer: IssuerDep, orgnr: FromPath[str], request: Request[Any, Any, Any],
-                  data: Annotated[EncodedBody, Body()]) -> Response[EmploymentEnded]:
+                  data: Annotated[EncodedBody | None, Body()] = None) -> Response[EmploymentEnded]:
         """End an employee's employment (from ``on``, default today) and revoke their role credentials."""
         digits = check_orgnr(orgnr)
         await authenticate_admin(issuer, request.headers.get("authorization"), digits)
-        body = validate(EmploymentEnd, json_object(data.raw, data.content_type))
+        raw = encoded_body(request, data)
+        body = validate(EmploymentEnd, json_object(raw.raw, raw.content_type))
         return Response(await end_employment(issuer, digits, body), headers=NO_STORE)
