@@ -104,10 +104,10 @@ class Issuer:
         self._aesgcm: tuple[bytes, AESGCM] | None = None
         self._clients: tuple[object, ClientRegistry] | None = None
         #: this worker's caches (:mod:`issuer.caches`)
-        self.claims_cache = ClaimsCache()
-        self.status_tokens = StatusListTokens()
-        self.wallet_status_lists = WalletStatusLists()
-        self.bridge_keys = JwksCache()
+        self.claims_cache = ClaimsCache(rt.clock)
+        self.status_tokens = StatusListTokens(rt.clock)
+        self.wallet_status_lists = WalletStatusLists(rt.clock)
+        self.bridge_keys = JwksCache(rt.clock)
         #: SD-JWT VC issuers per credential type id (one per configured type), rebuilt when the key changes
         self.sd_jwt_vc_issuers: dict[str, tuple[jose.SigningKey, SdJwtVcIssuer, str]] = {}
 

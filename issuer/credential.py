@@ -143,11 +143,10 @@ async def _claims(issuer: Issuer, conf: Configuration, state: Mapping[str, Any],
         return await build_claims(issuer, conf.type, subject)
     cache = issuer.claims_cache
     key = (grant_key, conf.type.id)
-    now = issuer.rt.clock.timestamp()
-    claims = cache.get(key, now)
+    claims = cache.get(key)
     if claims is None:
         claims = await build_claims(issuer, conf.type, subject)
-        cache.put(key, claims, now + issuer.options.access_token_ttl)
+        cache.set(key, claims, ttl=issuer.options.access_token_ttl)
     return claims
 
 

@@ -1,4 +1,5 @@
-"""User login at the issuer's authorization server: a pluggable identity provider.
+"""User login at the issuer's authorization server (RFC 6749 §4.1.1-§4.1.2, OpenID4VCI 1.0 §5): a pluggable
+identity provider authenticates the user between the authorization endpoint and the redirect with the code.
 
 - :class:`TestLogin` (embedded default): a server-rendered page listing the synthetic persons of the population
   register (search by name or number), where the tester also picks the level of assurance.

@@ -46,8 +46,6 @@ ORG_ADMIN_CLIENT = "lommebok-org-admin"
 """The client id (ID token ``aud``) of the organisation administration at the bridge."""
 
 _WWW = {"WWW-Authenticate": 'Bearer realm="lommebok-org-admin"'}
-#: how long a key of the bridge is kept (an unknown ``kid`` fetches the set again at once)
-BRIDGE_KEYS_TTL = 3600
 
 
 def bridge_issuer(issuer: Issuer) -> str:
@@ -57,8 +55,7 @@ def bridge_issuer(issuer: Issuer) -> str:
 
 async def _bridge_keys(issuer: Issuer, kid: str | None) -> dict[str, Any]:
     cache = issuer.bridge_keys
-    now = issuer.rt.clock.timestamp()
-    if kid is None or not cache.has(kid, now):
+    if kid is None or cache.get(kid) is None:
         try:
             r = await issuer.rt.http.get(bridge_issuer(issuer) + "/jwks", timeout=10)
             keys = r.json().get("keys", []) if r.status_code == 200 else []
@@ -66,8 +63,8 @@ async def _bridge_keys(issuer: Issuer, kid: str | None) -> dict[str, Any]:
             raise UpstreamUnavailable("the OpenID Connect bridge's keys cannot be fetched") from exc
         for k in keys:
             if isinstance(k, dict) and isinstance(k.get("kid"), str):
-                cache.put(k["kid"], k, now + BRIDGE_KEYS_TTL)
-    jwk = cache.get(kid, now) if kid is not None else None
+                cache.set(k["kid"], k)
+    jwk = cache.get(kid) if kid is not None else None
     if jwk is None:
         raise InvalidToken("the ID token is not signed by a key of the bridge", headers=_WWW)
     return jwk

@@ -176,8 +176,7 @@ async def list_token(issuer: Issuer, list_id: str, form: Form) -> ListToken:
         if row is None:
             raise NotFound("no such status list")
         version = row.version
-        now = issuer.timestamp()
-        cached = issuer.status_tokens.get((list_id, version, form), now)
+        cached = issuer.status_tokens.get((list_id, version, form))
         if cached is not None:
             return cached
         entries = (await s.exec(
@@ -198,7 +197,7 @@ async def list_token(issuer: Issuer, list_id: str, form: Form) -> ListToken:
                          ttl=opts.status_list_ttl, iss=issuer.issuer_id, include_x5chain=True)
         media = "application/statuslist+cwt"
     token = ListToken(body, media, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', max(1, opts.status_list_ttl))
-    issuer.status_tokens.store(list_id, version, form, token, now + max(1, opts.status_list_ttl // 2))
+    issuer.status_tokens.set((list_id, version, form), token, ttl=max(1, opts.status_list_ttl // 2))
     return token
 
 

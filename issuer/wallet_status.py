@@ -61,19 +61,20 @@ async def _fetch(issuer: Issuer, uri: str) -> VerifiedStatusList:
 async def status_list(issuer: Issuer, uri: str) -> VerifiedStatusList:
     """The verified list at ``uri``, from the cache while its ``ttl`` lasts (one fetch at a time per list)."""
     cache = issuer.wallet_status_lists
-    now = issuer.timestamp()
-    hit = cache.get(uri, now)
+    hit = cache.get(uri)
     if hit is not None:
         return hit
     async with cache.lock(uri):
-        hit = cache.get(uri, now)
+        hit = cache.get(uri)
         if hit is not None:
             return hit
         verified = await _fetch(issuer, uri)
         fetched = issuer.timestamp()
         until = verified.cache_until(fetched)
         limit = fetched + (MAX_CACHE_SECONDS if verified.ttl is not None else DEFAULT_CACHE_SECONDS)
-        cache.put(uri, verified, min(until, limit) if until is not None else limit)
+        keep = (min(until, limit) if until is not None else limit) - fetched
+        if keep > 0:
+            cache.set(uri, verified, ttl=keep)
         return verified
 
 

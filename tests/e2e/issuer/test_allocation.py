@@ -21,7 +21,7 @@ SQLITE_ONLY = pytest.mark.parametrize("stack", ["sqlite-memory"], indirect=True)
 async def test_two_workers_reserve_disjoint_blocks(h: Any) -> None:
     issuer = issuer_of(h.stack.app)
     block = issuer.options.status_block_size
-    workers = [IndexAllocator(issuer.rt.db, issuer.options, issuer.secret, issuer.now), IndexAllocator(issuer.rt.db, issuer.options, issuer.secret, issuer.now)]
+    workers = [IndexAllocator(issuer.rt.db, issuer.options, issuer.secret, issuer.now) for _ in range(2)]
     taken: list[tuple[str, int]] = []
     for i in range(block + 5):  # past the first block of each worker
         list_id, indices = await workers[i % 2].take("youth", 1)

@@ -8,6 +8,7 @@ import itertools
 import pytest
 from pydantic import ValidationError
 
+from eidcore.clock import OffsetClock
 from eidcore.settings import IssuerSettings, Settings
 from issuer.caches import ClaimsCache
 from issuer.http import wants_jwt as _wants_jwt
@@ -34,14 +35,17 @@ def test_index_permutation_is_keyed_and_not_sequential() -> None:
 
 
 def test_claims_cache_expires_and_is_bounded() -> None:
-    cache = ClaimsCache(max_entries=2)
-    cache.put(("t1", "pid"), {"a": 1}, expires=100.0)
-    assert cache.get(("t1", "pid"), now=99.0) == {"a": 1}
-    assert cache.get(("t1", "pid"), now=100.0) is None
+    clock = OffsetClock()
+    cache = ClaimsCache(clock, maxsize=2)
+    cache.set(("t1", "pid"), {"a": 1}, ttl=100.0)
+    clock.advance(99)
+    assert cache.get(("t1", "pid")) == {"a": 1}
+    clock.advance(1)
+    assert cache.get(("t1", "pid")) is None
     for i in range(3):
-        cache.put((f"t{i}", "pid"), {"i": i}, expires=1000.0)
-    assert cache.get(("t0", "pid"), now=1.0) is None, "the oldest entry leaves first"
-    assert cache.get(("t2", "pid"), now=1.0) == {"i": 2}
+        cache.set((f"t{i}", "pid"), {"i": i}, ttl=1000.0)
+    assert cache.get(("t0", "pid")) is None, "the oldest entry leaves first"
+    assert cache.get(("t2", "pid")) == {"i": 2}
 
 
 def test_status_list_ttl_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
