@@ -11,17 +11,22 @@ first start, under ``<data_dir>/keys/`` (directory 0700, private keys 0600, writ
 - ``wallet_provider``: the wallet provider's signing certificate (wallet and key attestations);
 - ``kek``: the dev key-encryption key that wraps the secrets kept in the database (:mod:`eidcore.kek`).
 
-In production nothing is generated: each role's private key and chain are read from the files named in the
-settings (``LOMMEBOK_KEYS__<ROLE>_KEY`` and ``..._CHAIN``), and the trust anchors from ``..._TRUST_ANCHORS``.
+The leaf certificates name the configured service URLs; when those change (``LOMMEBOK_PUBLIC_BASE_URL``, the
+port), the leaves are re-made for the new URLs under the same root with the same keys.
+
+In production nothing is generated: :func:`load_keyset` reads ``LOMMEBOK_KEYS_DIR`` laid out the same way
+(``<role>.key.pem``, ``<role>.chain.pem`` leaf first, ``trust-anchors.pem``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -38,6 +43,8 @@ from eidcore.jose import SigningKey
 Role = Literal["issuer", "verifier", "wallet_provider"]
 ROLES: tuple[Role, ...] = ("issuer", "verifier", "wallet_provider")
 MDOC_DS_EKU = ObjectIdentifier("1.0.18013.5.1.2")
+
+log = logging.getLogger("lommebok.keys")
 
 
 @dataclass(frozen=True)
@@ -204,9 +211,10 @@ def make_leaf(
     dns: list[str] | None = None,
     uris: list[str] | None = None,
     eku: list[ObjectIdentifier] | None = None,
+    key: ec.EllipticCurvePrivateKey | None = None,
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """A P-256 end-entity certificate for signing, issued by ``ca_cert``."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    """A P-256 end-entity certificate for signing, issued by ``ca_cert`` (for ``key``, else a new key)."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(cn))
@@ -232,6 +240,45 @@ def make_leaf(
     return key, builder.sign(ca_key, hashes.SHA256())
 
 
+#: each role's service (whose URL its dev certificate names), subject and extended key usage
+_DEV_LEAVES: dict[Role, tuple[str, str, list[ObjectIdentifier] | None]] = {
+    "issuer": ("issuer", "Lommebok Dev PID Issuer (document signer)", [MDOC_DS_EKU]),
+    "verifier": ("verifier", "Lommebok Dev Verifier", [ExtendedKeyUsageOID.SERVER_AUTH]),
+    "wallet_provider": ("wallet", "Lommebok Dev Wallet Provider", None),
+}
+DEV_LEAF_DAYS = 455
+
+
+def dev_service_urls(public_base_url: str, service_urls: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The URL each service's dev certificate names: ``service_urls``, else ``<public_base_url>/<service>``."""
+    urls = {s: f"{public_base_url}/{s}" for s in ("issuer", "verifier", "wallet")}
+    urls.update(service_urls or {})
+    return urls
+
+
+def _dev_leaf(role: Role, url: str, root_key: ec.EllipticCurvePrivateKey, root: x509.Certificate, *,
+              now: dt.datetime, key: ec.EllipticCurvePrivateKey | None = None) -> SigningIdentity:
+    """``role``'s dev certificate: ``url`` as URI SAN and its host as dNSName SAN (OpenID4VP 1.0 §5.9.3)."""
+    from urllib.parse import urlsplit
+
+    _, cn, eku = _DEV_LEAVES[role]
+    leaf_key, cert = make_leaf(cn, root_key, root, now=now, days=DEV_LEAF_DAYS,
+                               dns=[urlsplit(url).hostname or "localhost"], uris=[url], eku=eku, key=key)
+    return SigningIdentity(role, leaf_key, (cert,))
+
+
+def names_url(cert: x509.Certificate, url: str) -> bool:
+    """Whether a dev certificate names exactly ``url`` (URI SAN) and its host (dNSName SAN)."""
+    from urllib.parse import urlsplit
+
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    return (san.get_values_for_type(x509.UniformResourceIdentifier) == [url]
+            and san.get_values_for_type(x509.DNSName) == [urlsplit(url).hostname or "localhost"])
+
+
 def create_dev_pki(public_base_url: str, *, clock: Clock = SYSTEM_CLOCK,
                    service_urls: Mapping[str, str] | None = None) -> tuple[
     tuple[ec.EllipticCurvePrivateKey, x509.Certificate], dict[Role, SigningIdentity]
@@ -241,32 +288,11 @@ def create_dev_pki(public_base_url: str, *, clock: Clock = SYSTEM_CLOCK,
     Each leaf names its service's URL (``service_urls``, default ``<public_base_url>/<service>``) as a URI SAN
     and its host as a dNSName SAN.
     """
-    from urllib.parse import urlsplit
-
-    urls = {s: f"{public_base_url}/{s}" for s in ("issuer", "verifier", "wallet")}
-    urls.update(service_urls or {})
-
-    def host(service: str) -> list[str]:
-        return [urlsplit(urls[service]).hostname or "localhost"]
-
+    urls = dev_service_urls(public_base_url, service_urls)
     now = clock.now()
     root_key, root = make_root_ca("Lommebok Dev Root CA", now=now)
-    issuer_key, issuer_cert = make_leaf(
-        "Lommebok Dev PID Issuer (document signer)", root_key, root, now=now, days=455,
-        dns=host("issuer"), uris=[urls["issuer"]], eku=[MDOC_DS_EKU],
-    )
-    verifier_key, verifier_cert = make_leaf(
-        "Lommebok Dev Verifier", root_key, root, now=now, days=455, dns=host("verifier"),
-        uris=[urls["verifier"]], eku=[ExtendedKeyUsageOID.SERVER_AUTH],
-    )
-    wp_key, wp_cert = make_leaf(
-        "Lommebok Dev Wallet Provider", root_key, root, now=now, days=455, dns=host("wallet"),
-        uris=[urls["wallet"]],
-    )
     ids: dict[Role, SigningIdentity] = {
-        "issuer": SigningIdentity("issuer", issuer_key, (issuer_cert,)),
-        "verifier": SigningIdentity("verifier", verifier_key, (verifier_cert,)),
-        "wallet_provider": SigningIdentity("wallet_provider", wp_key, (wp_cert,)),
+        role: _dev_leaf(role, urls[service], root_key, root, now=now) for role, (service, _, _) in _DEV_LEAVES.items()
     }
     return (root_key, root), ids
 
@@ -292,25 +318,83 @@ def load_keyset(directory: Path) -> KeySet:
 
 def load_or_create_dev_pki(directory: Path, public_base_url: str, *, clock: Clock = SYSTEM_CLOCK,
                            service_urls: Mapping[str, str] | None = None) -> KeySet:
-    """Load the dev PKI from ``directory``, creating it on first use (all files, or none)."""
+    """Load the dev PKI from ``directory``, creating it on first use (all files, or none).
+
+    The dev certificates name the service URLs (``service_urls``, default ``<public_base_url>/<service>``). When
+    the configured URLs have changed since (another ``LOMMEBOK_PUBLIC_BASE_URL`` or port), the leaf certificates
+    that name an old one are re-made under the same dev root with the same keys, so the certificates never name
+    a host the deployment no longer answers at, while exported trust anchors and issued credentials stay valid.
+    Creating and re-making hold a lock on the directory, so workers starting together do it once.
+    """
+    urls = dev_service_urls(public_base_url, service_urls)
     marker = directory / "trust-anchors.pem"
     if marker.exists():
-        return load_keyset(directory)
-    if directory.exists() and any(directory.glob("*.pem")):
-        raise ConfigurationError(
-            f"{directory} holds some key files but no trust-anchors.pem: it is incomplete; "
-            "delete the directory to generate new dev keys"
-        )
+        keys = load_keyset(directory)
+        if not _stale_roles(keys, urls):
+            return keys
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
-    (root_key, root), ids = create_dev_pki(public_base_url, clock=clock, service_urls=service_urls)
-    _atomic_write(directory / "root.key.pem", _key_pem(root_key), 0o600)
-    for role, ident in ids.items():
-        key_file, chain_file = _files(directory, role)
-        _atomic_write(key_file, _key_pem(ident.key), 0o600)
-        _atomic_write(chain_file, pem(*ident.chain), 0o644)
-    _atomic_write(marker, pem(root), 0o644)  # written last: its presence means the set is complete
+    with _locked(directory):
+        if marker.exists():
+            keys = load_keyset(directory)
+            stale = _stale_roles(keys, urls)
+            if stale:
+                _reissue(directory, keys, stale, urls, clock=clock)
+                keys = load_keyset(directory)
+            return keys
+        if any(directory.glob("*.pem")):
+            raise ConfigurationError(
+                f"{directory} holds some key files but no trust-anchors.pem: it is incomplete; "
+                "delete the directory to generate new dev keys"
+            )
+        (root_key, root), ids = create_dev_pki(public_base_url, clock=clock, service_urls=service_urls)
+        _atomic_write(directory / "root.key.pem", _key_pem(root_key), 0o600)
+        for role, ident in ids.items():
+            key_file, chain_file = _files(directory, role)
+            _atomic_write(key_file, _key_pem(ident.key), 0o600)
+            _atomic_write(chain_file, pem(*ident.chain), 0o644)
+        _atomic_write(marker, pem(root), 0o644)  # written last: its presence means the set is complete
     return load_keyset(directory)
+
+
+def _stale_roles(keys: KeySet, urls: Mapping[str, str]) -> list[Role]:
+    """The roles whose certificate does not name the URL of their service now."""
+    return [role for role, (service, _, _) in _DEV_LEAVES.items()
+            if not names_url(keys.identity(role).certificate, urls[service])]
+
+
+def _reissue(directory: Path, keys: KeySet, roles: list[Role], urls: Mapping[str, str], *, clock: Clock) -> None:
+    """New certificates for ``roles`` naming ``urls``, issued by the dev root to the same keys."""
+    root_key_file = directory / "root.key.pem"
+    if not root_key_file.exists():
+        named = ", ".join(f"{r}: {urls[_DEV_LEAVES[r][0]]}" for r in roles)
+        raise ConfigurationError(
+            f"the certificates in {directory} do not name the configured service URLs ({named}), and the directory "
+            "has no root.key.pem (it was not made by the dev PKI), so they are not re-made: issue certificates for "
+            "these URLs, or set LOMMEBOK_PUBLIC_BASE_URL to the URL they name"
+        )
+    root_key = load_private_key(root_key_file)
+    root = keys.trust_anchors[0]
+    if root.public_key().public_numbers() != root_key.public_key().public_numbers():  # type: ignore[union-attr]
+        raise ConfigurationError(f"{root_key_file} does not belong to the root in {directory / 'trust-anchors.pem'}")
+    now = clock.now()
+    for role in roles:
+        ident = _dev_leaf(role, urls[_DEV_LEAVES[role][0]], root_key, root, now=now, key=keys.identity(role).key)
+        _atomic_write(_files(directory, role)[1], pem(*ident.chain), 0o644)
+    log.info("dev certificates re-made for the configured URLs: %s", ", ".join(sorted(roles)))
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """An exclusive lock on ``directory`` (``flock`` on a lock file in it) while the block runs."""
+    import fcntl
+
+    fd = os.open(directory / ".dev-pki.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def load_or_create_dev_kek(path: Path) -> bytes:

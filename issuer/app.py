@@ -14,7 +14,7 @@ the service lives at ``<base>/issuer``):
 - credential issuer: ``/nonce`` (:mod:`issuer.nonce`), ``/credential`` (:mod:`issuer.credential`), ``/deferred``
   (:mod:`issuer.deferred`), ``/notification`` (:mod:`issuer.notification`), ``/offers/{id}`` (:mod:`issuer.offers`);
 - status lists (:mod:`issuer.status`): ``/status/{list id}`` (JWT or CWT by ``Accept``; ``ttl`` and ``max-age``
-  from ``LOMMEBOK_ISSUER__STATUS_LIST_TTL``, 300 s, 30 s in dev);
+  from ``LOMMEBOK_STATUS_LIST_TTL``, 300 s, 30 s in dev);
 - admin (:mod:`issuer.admin`, :mod:`issuer.mandates`; scoped bearer credentials, :mod:`eidcore.admin_auth`):
   ``/admin/offers``, ``/admin/credentials/status``, ``/admin/mandates...``, ``/admin/deferred/{id}/approve``;
 - organisation administration (:mod:`issuer.org_admin`): ``/org/{orgnr}/...``.

@@ -2,9 +2,9 @@
 
 ``eidcore/settings.py`` holds the operator-facing issuer settings (wallet attestation required, tx_code length
 and attempt limit, TTLs, batch size, the registered OAuth clients and wallet providers of :mod:`issuer.clients`,
-ID-porten, the Token Status List ``ttl``, a required attestation challenge, configurations that need a key
-attestation). The protocol knobs have safe defaults here; :meth:`IssuerOptions.from_settings` applies the
-operator's settings. Nothing here reads the environment.
+ID-porten, a required attestation challenge, configurations that need a key attestation) and the Token Status
+List ``ttl`` shared with the wallet provider (``LOMMEBOK_STATUS_LIST_TTL``). The protocol knobs have safe defaults
+here; :meth:`IssuerOptions.from_settings` applies the operator's settings. Nothing here reads the environment.
 """
 
 from __future__ import annotations
@@ -68,16 +68,16 @@ class IssuerOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IssuerOptions:
-        """The defaults, with what the operator set in :class:`eidcore.settings.IssuerSettings`: ID-porten (which
-        replaces the test login), the status list ``ttl`` (300 s; 30 s in dev so a revocation shows at verifiers
-        quickly), a required attestation challenge and the configurations that need a key attestation."""
+        """The defaults, with what the operator set: ID-porten (which replaces the test login), the status list
+        ``ttl`` (``Settings.status_list_ttl``; 300 s, 30 s in dev so a revocation shows at verifiers quickly), a
+        required attestation challenge and the configurations that need a key attestation."""
         s = settings.issuer
         idp = None
         if s.idporten is not None:
             idp = IdPortenOptions(s.idporten.issuer, s.idporten.client_id,
                                   s.idporten.client_secret.get_secret_value(), s.idporten.scope)
-        ttl = s.status_list_ttl
+        ttl = settings.status_list_ttl
         if ttl is None:
             ttl = DEV_STATUS_LIST_TTL if settings.environment == "dev" else cls.status_list_ttl
         return cls(idporten=idp, status_list_ttl=ttl, attestation_challenge_required=s.attestation_challenge_required,
-                   key_attestation_required=s.key_attestation_required)
+                   key_attestation_required=frozenset(s.key_attestation_required))

@@ -1,4 +1,5 @@
-"""The ``lommebok`` command: serve, keys, register, openapi, bench (and more as the services grow)."""
+"""The ``lommebok`` command: serve, keys, openapi, docs, bench, and the client commands (register, issuer, verifier,
+wallet, credentials, demo) registered from their modules."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ from typing import Any
 import click
 
 from eidcore.errors import ConfigurationError, LommebokError, StorageUnavailable
-from eidcore.settings import SERVICES, Settings, load_settings
+from eidcore.settings import SERVICES, ServiceName, Settings, hand_over_to_workers
 
 
 def _settings(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ConfigurationError as exc:
-        raise click.ClickException(exc.description) from None
+    from lommebok.cli_common import cli_settings
+
+    return cli_settings(**overrides)
 
 
 def fail(exc: LommebokError) -> click.ClickException:
@@ -33,24 +33,31 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
-@click.option("--service", type=click.Choice(["all", *SERVICES]), default="all", show_default=True,
-              help="Run all three services in one process, or one service alone (as production would).")
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1; env LOMMEBOK_HOST).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="TCP port (default 8000; env LOMMEBOK_PORT). The public URL is LOMMEBOK_PUBLIC_BASE_URL, "
+                   "else http://localhost:<port>.")
+@click.option("--service", type=click.Choice(["all", *SERVICES]), default=None,
+              help="Run all three services in one process (default), or one service alone (as production would; "
+                   "env LOMMEBOK_SERVICES).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (more than one needs LOMMEBOK_REDIS_URL).")
-def serve(host: str, port: int, service: str, workers: int | None) -> None:
-    """Run Lommebok with embedded defaults (SQLite in ./var, in-memory store, dev PKI, synthetic register)."""
+              help="Worker processes (default 1; env LOMMEBOK_WORKERS; more than one needs LOMMEBOK_REDIS_URL).")
+def serve(host: str | None, port: int | None, service: str | None, workers: int | None) -> None:
+    """Run Lommebok with embedded defaults (SQLite in ./var, in-memory store, dev PKI, synthetic register).
+
+    Behind a reverse proxy set LOMMEBOK_PUBLIC_BASE_URL to the URL clients use (e.g. https://id.example.no):
+    metadata, offers and certificates name it, whatever host and port the server binds.
+    """
     import uvicorn
 
-    base = None if port == 8000 and host in ("127.0.0.1", "localhost", "0.0.0.0") else f"http://localhost:{port}"  # noqa: S104
-    settings = _settings(workers=workers, public_base_url=base) if base else _settings(workers=workers)
-    services: list[str] = list(SERVICES) if service == "all" else [service]
+    chosen = None if service is None else (SERVICES if service == "all" else (service,))
+    settings = _settings(host=host, port=port, workers=workers, services=chosen)
+    services: list[ServiceName] = list(settings.services)
     # Preflight: fail fast with a clear message instead of a traceback inside the server.
     from eidcore.runtime import Runtime
 
     rt = Runtime(settings)
-    rt.services.update(services)  # type: ignore[arg-type]  # production: these services' admin tokens
+    rt.services.update(services)  # production: these services' admin tokens
     try:
         asyncio.run(_preflight(rt))
     except (ConfigurationError, StorageUnavailable) as exc:
@@ -60,14 +67,17 @@ def serve(host: str, port: int, service: str, workers: int | None) -> None:
 
         dev_secret(settings.data_dir, "rp-demo")  # the verifier's demo relying party key (created here first)
     _banner(settings, services, rt)
-    import os
+    options: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_level": settings.log_level.lower(),
+                               "access_log": False, "proxy_headers": True}
+    if settings.workers == 1:
+        from lommebok.app import create_root_app
 
-    os.environ["LOMMEBOK_SERVE_SERVICES"] = ",".join(services)
-    os.environ["LOMMEBOK_PUBLIC_BASE_URL"] = settings.public_base_url
-    uvicorn.run(
-        "lommebok.asgi:create", factory=True, host=host, port=port, workers=settings.workers,
-        log_level=settings.log_level.lower(), access_log=False, proxy_headers=True,
-    )
+        uvicorn.run(create_root_app(settings, services), **options)
+        return
+    # Each worker process builds the app itself from its own settings: it gets what this command line chose
+    # through the one documented hand-over (eidcore.settings.hand_over_to_workers).
+    hand_over_to_workers(settings, ("host", "port", "services", "workers"))
+    uvicorn.run("lommebok.asgi:create", factory=True, workers=settings.workers, **options)
 
 
 async def _preflight(rt: Any) -> None:
@@ -77,13 +87,14 @@ async def _preflight(rt: Any) -> None:
         await rt.stop()
 
 
-def _banner(settings: Settings, services: list[str], rt: Any) -> None:
+def _banner(settings: Settings, services: list[ServiceName], rt: Any) -> None:
     base = settings.public_base_url
-    click.echo("Lommebok is starting")
+    click.echo(f"Lommebok is starting on {settings.host}:{settings.port}, public URL {base}")
     for s in services:
-        url = settings.service_url(s)  # type: ignore[arg-type]
+        url = settings.service_url(s)
         click.echo(f"  {s:<9} {url}   (OpenAPI: {url}/schema/swagger, health: {url}/health)")
     click.echo(f"  landing   {base}/")
+    click.echo(f"  CLI       export LOMMEBOK_URL={base}   (the server `lommebok issuer|verifier|wallet|demo` talk to)")
     click.echo(f"  database  {settings.effective_database_url.split('@')[-1]}")
     click.echo(f"  store     {'redis' if settings.redis_url else 'in-memory (single worker)'}")
     if rt.keys is not None and rt.keys.directory is not None:
@@ -117,6 +128,8 @@ def _load_keys() -> Any:
             if s.keys_dir is None:
                 raise ConfigurationError("set LOMMEBOK_KEYS_DIR")
             return load_keyset(s.keys_dir)
+        if (s.effective_keys_dir / "trust-anchors.pem").exists():  # what the server uses: shown, not re-made
+            return load_keyset(s.effective_keys_dir)
         return load_or_create_dev_pki(s.effective_keys_dir, s.public_base_url, service_urls=s.service_urls)
     except ConfigurationError as exc:
         raise fail(exc) from None
@@ -209,6 +222,28 @@ def openapi_cmd(out: Path, check: bool) -> None:
         raise click.ClickException("OpenAPI drift, run `lommebok openapi`: " + ", ".join(drift))
 
 
+@main.command("docs")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/operations.md"),
+              show_default=True, help="The operations guide whose generated tables to rewrite.")
+@click.option("--check", is_flag=True, help="Exit 1 if the generated tables differ from the code.")
+def docs_cmd(path: Path, check: bool) -> None:
+    """Rewrite (or --check) the tables of every setting and CLI variable in docs/operations.md."""
+    from lommebok.docs import render
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    new = render(text)
+    if check:
+        if new != text:
+            raise click.ClickException(f"{path} is out of date with the settings: run `lommebok docs`")
+        return
+    if new != text:
+        path.write_text(new)
+    click.echo(f"wrote {path}")
+
+
 # --------------------------------------------------------------------------------------------------
 # bench
 # --------------------------------------------------------------------------------------------------
@@ -217,11 +252,18 @@ def openapi_cmd(out: Path, check: bool) -> None:
 @main.command()
 @click.argument("suites", nargs=-1)
 @click.option("--quick", is_flag=True, help="Shorter measurements (for a smoke run).")
-def bench(suites: tuple[str, ...], quick: bool) -> None:
+@click.option("--postgres-url", envvar="LOMMEBOK_TEST_POSTGRES_URL",
+              default="postgresql://postgres@127.0.0.1:5432/test", show_default=True,
+              help="PostgreSQL server of the HTTP benchmarks (a scratch database is made and dropped on it; "
+                   "env LOMMEBOK_TEST_POSTGRES_URL).")
+@click.option("--redis-url", envvar="LOMMEBOK_TEST_REDIS_URL", default="redis://127.0.0.1:6379/0", show_default=True,
+              help="Redis of the HTTP benchmarks (env LOMMEBOK_TEST_REDIS_URL).")
+def bench(suites: tuple[str, ...], quick: bool, postgres_url: str, redis_url: str) -> None:
     """Run benchmarks; prints one JSON object per line (ratios to the raw ES256 limit of this run)."""
     from lommebok.bench import run_suites
+    from lommebok.bench.common import Backends
 
-    for line in run_suites(list(suites), quick=quick):
+    for line in run_suites(list(suites), quick=quick, backends=Backends(postgres_url, redis_url)):
         click.echo(json.dumps(line), nl=True)
         sys.stdout.flush()
 

@@ -1,7 +1,8 @@
 """``lommebok issuer``: credential offers and credential status through the issuer's admin API over HTTP.
 
 The admin bearer token comes from the settings (``LOMMEBOK_ISSUER_ADMIN_TOKEN``) or, in development, from the
-file the server created (``<data_dir>/secrets/admin-token-issuer``).
+file the server created (``<data_dir>/secrets/admin-token-issuer``). It is sent only to the server named with
+``--url`` (``LOMMEBOK_URL``) or ``--issuer-url`` (``LOMMEBOK_ISSUER_URL``).
 """
 
 from __future__ import annotations
@@ -13,17 +14,15 @@ from typing import Any
 import click
 import httpx
 
-from eidcore.errors import ConfigurationError
-from eidcore.settings import Settings, load_settings
+from eidcore.settings import Settings
+from lommebok.cli_common import F, cli_settings, service_url, service_url_option, url_option
 
 __all__ = ["issuer_group"]
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigurationError as exc:
-        raise click.ClickException(exc.description) from None
+def _server(f: F) -> F:
+    """``--url`` and ``--issuer-url``: where the issuer is (one of them is required)."""
+    return url_option(service_url_option("issuer", "issuer")(f))
 
 
 def _admin_token(settings: Settings) -> str:
@@ -40,9 +39,9 @@ def _admin_token(settings: Settings) -> str:
         ) from None
 
 
-def _call(url: str | None, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    s = _settings()
-    base = (url or s.service_url("issuer")).rstrip("/")
+def _call(url: str | None, issuer_url: str | None, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    s = cli_settings()
+    base = service_url("issuer", url, issuer_url, settings=s)
     try:
         r = httpx.post(f"{base}{path}", json=body, timeout=30,
                        headers={"Authorization": f"Bearer {_admin_token(s)}"})
@@ -72,12 +71,12 @@ def issuer_group() -> None:
 @click.option("--by-reference", is_flag=True, help="Put a credential_offer_uri in the offer instead of the offer.")
 @click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the QR code (SVG) to this file.")
-@click.option("--url", default=None, help="Issuer base URL (default: from the settings).")
+@_server
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def offer_command(person: str, credentials: tuple[str, ...], tx_code: bool, by_reference: bool,
-                  qr_path: Path | None, url: str | None, as_json: bool) -> None:
+                  qr_path: Path | None, url: str | None, issuer_url: str | None, as_json: bool) -> None:
     """Create a credential offer (pre-authorized code) for a person of the register."""
-    out = _call(url, "/admin/offers", {"person": person, "credential_configuration_ids": list(credentials),
+    out = _call(url, issuer_url, "/admin/offers", {"person": person, "credential_configuration_ids": list(credentials),
                                        "tx_code": tx_code, "by_reference": by_reference})
     if qr_path is not None:
         qr_path.write_text(out["qr_svg"])
@@ -96,9 +95,9 @@ def _status_command(action: str) -> click.Command:
     @click.option("--instance-jkt", default=None, help="Every credential of a wallet instance.")
     @click.option("--person", default=None, help="Every credential of a person (identifier, alias or id).")
     @click.option("--type", "credential_type", default=None, help="Only this credential type (e.g. pid).")
-    @click.option("--url", default=None, help="Issuer base URL (default: from the settings).")
+    @_server
     def command(credential_id: str | None, instance_jkt: str | None, person: str | None,
-                credential_type: str | None, url: str | None) -> None:
+                credential_type: str | None, url: str | None, issuer_url: str | None) -> None:
         chosen = {k: v for k, v in (("credential_id", credential_id), ("instance_jkt", instance_jkt),
                                     ("person", person)) if v}
         if len(chosen) != 1:
@@ -106,7 +105,7 @@ def _status_command(action: str) -> click.Command:
         body: dict[str, Any] = {"action": action, **chosen}
         if credential_type:
             body["credential_type"] = credential_type
-        out = _call(url, "/admin/credentials/status", body)
+        out = _call(url, issuer_url, "/admin/credentials/status", body)
         click.echo(f"{action}: {out['updated']} credential(s)")
         for cid in out["credentials"]:
             click.echo(f"  {cid}")
@@ -120,9 +119,9 @@ for _action in ("revoke", "suspend", "reinstate"):
 
 
 @issuer_group.command("reconcile")
-@click.option("--url", default=None, help="Issuer base URL (default: from the settings).")
-def reconcile_command(url: str | None) -> None:
+@_server
+def reconcile_command(url: str | None, issuer_url: str | None) -> None:
     """Reconcile mandates by law with the population register once (idempotent; run it from cron)."""
-    out = _call(url, "/admin/mandates/reconcile", {})
+    out = _call(url, issuer_url, "/admin/mandates/reconcile", {})
     click.echo(f"mandates by law in force: {out['seen']}, new: {len(out['new'])}, ended: {len(out['ended'])}, "
                f"credentials revoked: {len(out['revoked_credentials'])}")

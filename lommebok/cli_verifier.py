@@ -1,5 +1,7 @@
 """``lommebok verifier``: create presentation transactions and read their outcome over the verifier's HTTP API,
-as the dev relying party (its API key is ``<data_dir>/secrets/rp-demo``, created when the verifier starts)."""
+as the dev relying party (its API key is ``<data_dir>/secrets/rp-demo``, created when the verifier starts, or
+``--key-file``). The key is sent only to the server named with ``--url`` (``LOMMEBOK_URL``) or
+``--verifier-url`` (``LOMMEBOK_VERIFIER_URL``)."""
 
 from __future__ import annotations
 
@@ -11,22 +13,24 @@ from typing import Any
 import click
 import httpx
 
-from eidcore.errors import ConfigurationError
-from eidcore.settings import load_settings
+from lommebok.cli_common import F, cli_settings, service_url, service_url_option, url_option
 
 TERMINAL = ("validated", "failed", "expired")
 
 
-def _settings_and_key(key_file: str | None) -> tuple[str, str]:
-    try:
-        settings = load_settings()
-    except ConfigurationError as exc:
-        raise click.ClickException(exc.description) from None
+def _server(f: F) -> F:
+    """``--url`` and ``--verifier-url``: where the verifier is (one of them is required)."""
+    return url_option(service_url_option("verifier", "verifier")(f))
+
+
+def _server_and_key(url: str | None, verifier_url: str | None, key_file: str | None) -> tuple[str, str]:
+    settings = cli_settings()
+    base = service_url("verifier", url, verifier_url, settings=settings)  # first: no key is read for no server
     path = Path(key_file) if key_file else settings.data_dir / "secrets" / "rp-demo"
     if not path.exists():
         raise click.ClickException(f"no relying-party API key at {path}: start the verifier once "
                                    "(`lommebok serve`) to create the demo relying party, or pass --key-file")
-    return settings.service_url("verifier"), path.read_text().strip()
+    return base, path.read_text().strip()
 
 
 def _call(method: str, url: str, key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -59,10 +63,11 @@ def verifier_group() -> None:
               help="Profile parameter, e.g. orgnr=311066587, scope=nav:arbeid, format=mso_mdoc; roles=a,b.")
 @click.option("--redirect-uri", default=None, help="Same-device flow: a registered redirect URI.")
 @click.option("--key-file", default=None, help="Relying-party API key file (default: <data_dir>/secrets/rp-demo).")
+@_server
 def request_command(profile: str, response_mode: str, params: tuple[str, ...], redirect_uri: str | None,
-                    key_file: str | None) -> None:
+                    key_file: str | None, url: str | None, verifier_url: str | None) -> None:
     """Create a transaction; prints the openid4vp:// URI and the transaction id."""
-    base, key = _settings_and_key(key_file)
+    base, key = _server_and_key(url, verifier_url, key_file)
     parsed: dict[str, Any] = {}
     for p in params:
         name, sep, value = p.partition("=")
@@ -82,9 +87,11 @@ def request_command(profile: str, response_mode: str, params: tuple[str, ...], r
 @click.option("--wait", is_flag=True, help="Wait until the transaction is validated, failed or expired.")
 @click.option("--timeout", default=600, show_default=True, type=click.IntRange(1, 3600), help="Seconds to wait.")
 @click.option("--key-file", default=None, help="Relying-party API key file (default: <data_dir>/secrets/rp-demo).")
-def result_command(transaction_id: str, wait: bool, timeout: int, key_file: str | None) -> None:
+@_server
+def result_command(transaction_id: str, wait: bool, timeout: int, key_file: str | None, url: str | None,
+                   verifier_url: str | None) -> None:
     """Print the transaction's status, checks and result as JSON."""
-    base, key = _settings_and_key(key_file)
+    base, key = _server_and_key(url, verifier_url, key_file)
     deadline = time.monotonic() + timeout
     while True:
         data = _call("GET", f"{base}/rp/transactions/{transaction_id}", key)

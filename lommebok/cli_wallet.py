@@ -1,7 +1,8 @@
 """``lommebok wallet ...``: a wallet in the terminal, on the reference holder (``wallet_api.holder``).
 
 The wallet keeps its keys and credentials in a local folder (``--wallet-dir``, default ``~/.lommebok/wallet``
-or ``LOMMEBOK_WALLET_DIR``; private keys as 0600 JWK files) and talks to a Lommebok deployment at ``--url``.
+or ``LOMMEBOK_WALLET_DIR``; private keys as 0600 JWK files) and talks to the Lommebok deployment at ``--url``
+(``LOMMEBOK_URL``; a command that needs the wallet provider refuses to run without it).
 In development the platform key attestation comes from the server's dev device maker and the trust anchors from
 the server's dev PKI, both under the server's data directory (``--data-dir``, default ``LOMMEBOK_DATA_DIR`` or
 ``./var``): run it on the server's machine.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,16 +23,24 @@ import httpx
 from cryptography import x509
 
 from eidcore.errors import LommebokError, RemoteProblem
+from lommebok.cli_common import service_url, service_url_option, url_option
 
 T = TypeVar("T")
 
 
 @dataclass
 class Ctx:
-    url: str
+    url: str | None
     wallet_dir: Path
     data_dir: Path
     wallet_url: str | None = None
+
+    def provider_url(self) -> str:
+        """The wallet provider this wallet talks to (``--wallet-url``, else ``<--url>/wallet``); a usage error
+        when neither is given."""
+        from lommebok.cli_common import cli_settings
+
+        return service_url("wallet", self.url, self.wallet_url, settings=cli_settings())
 
     def console(self) -> Any:
         from rich.console import Console
@@ -41,11 +49,14 @@ class Ctx:
 
 
 def _default_wallet_dir() -> Path:
-    return Path(os.environ.get("LOMMEBOK_WALLET_DIR") or Path.home() / ".lommebok" / "wallet")
+    return Path.home() / ".lommebok" / "wallet"
 
 
 def _default_data_dir() -> Path:
-    return Path(os.environ.get("LOMMEBOK_DATA_DIR") or "var")
+    """The server's data directory as the settings name it (``LOMMEBOK_DATA_DIR``, default ./var)."""
+    from lommebok.cli_common import cli_settings
+
+    return cli_settings().data_dir
 
 
 def _trust_anchors(ctx: Ctx) -> list[x509.Certificate]:
@@ -57,17 +68,22 @@ def _trust_anchors(ctx: Ctx) -> list[x509.Certificate]:
                                    "directory) or export them with `lommebok keys export-trust`") from None
 
 
-def _run(ctx: Ctx, work: Callable[[Any, Any], Awaitable[T]]) -> T:
-    """Run ``work(wallet, console)`` with a wallet on an HTTP client; errors become clean CLI errors."""
+def _run(ctx: Ctx, work: Callable[[Any, Any], Awaitable[T]], *, server: bool = True) -> T:
+    """Run ``work(wallet, console)`` with a wallet on an HTTP client; errors become clean CLI errors.
+
+    ``server``: ``work`` talks to the wallet provider, so its URL must have been given (``--url``).
+    """
     from wallet_api.holder.store import LocalStore
     from wallet_api.holder.wallet import Wallet
 
     console = ctx.console()
+    provider = ctx.provider_url() if server else (ctx.wallet_url or "")
+    where = provider or "the server"
 
     async def main() -> T:
         async with httpx.AsyncClient(timeout=30) as http:
-            w = Wallet(LocalStore(ctx.wallet_dir), http, base_url=ctx.url, trust_anchors=_trust_anchors(ctx),
-                       provider_url=ctx.wallet_url)
+            w = Wallet(LocalStore(ctx.wallet_dir), http, base_url=ctx.url or "", trust_anchors=_trust_anchors(ctx),
+                       provider_url=provider or None)
             return await work(w, console)
 
     try:
@@ -77,24 +93,26 @@ def _run(ctx: Ctx, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     except LommebokError as exc:
         raise click.ClickException(f"{exc.code}: {exc.description}") from None
     except httpx.TransportError as exc:
-        raise click.ClickException(f"cannot reach {ctx.url}: {type(exc).__name__} (is `lommebok serve` running?)"
+        raise click.ClickException(f"cannot reach {where}: {type(exc).__name__} (is `lommebok serve` running?)"
                                    ) from None
 
 
 @click.group("wallet")
-@click.option("--url", default="http://localhost:8000", show_default=True, help="The Lommebok deployment.")
+@url_option
 @click.option("--wallet-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where this wallet keeps keys and credentials (default ~/.lommebok/wallet).")
+              envvar="LOMMEBOK_WALLET_DIR",
+              help="Where this wallet keeps keys and credentials (default ~/.lommebok/wallet; "
+                   "env LOMMEBOK_WALLET_DIR).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The server's data directory: dev device maker and trust anchors (default ./var).")
-@click.option("--wallet-url", default=None, envvar="LOMMEBOK_WALLET_URL",
-              help="The wallet provider, when it runs apart (default <url>/wallet; env LOMMEBOK_WALLET_URL).")
+              help="The server's data directory: dev device maker and trust anchors (default: LOMMEBOK_DATA_DIR, "
+                   "./var).")
+@service_url_option("wallet", "wallet provider")
 @click.pass_context
-def wallet_group(click_ctx: click.Context, url: str, wallet_dir: Path | None, data_dir: Path | None,
+def wallet_group(click_ctx: click.Context, url: str | None, wallet_dir: Path | None, data_dir: Path | None,
                  wallet_url: str | None) -> None:
     """A wallet in the terminal: register, receive, request, poll, list, show, present, log, backup, restore."""
-    click_ctx.obj = Ctx(url.rstrip("/"), wallet_dir or _default_wallet_dir(), data_dir or _default_data_dir(),
-                        wallet_url.rstrip("/") if wallet_url else None)
+    click_ctx.obj = Ctx(url.rstrip("/") if url else None, wallet_dir or _default_wallet_dir(),
+                        data_dir or _default_data_dir(), wallet_url.rstrip("/") if wallet_url else None)
 
 
 @wallet_group.command("register")
@@ -250,7 +268,7 @@ def show(ctx: Ctx, credential: str | None) -> None:
         console.print(f"[bold]{rec.get('type')}[/bold] ({rec['format']}) from {rec['issuer']}")
         console.print_json(json.dumps(w.claims(rec), default=str))
 
-    _run(ctx, work)
+    _run(ctx, work, server=credential is None)
 
 
 @wallet_group.command("present")

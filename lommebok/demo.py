@@ -6,10 +6,11 @@ wallet attestation and a key attestation; a relying party asks for "age over 18"
 phone is reported lost and revoked at the wallet provider, which revokes its credentials at the issuer; the next
 presentation is refused by the verifier, with the reason.
 
-Against a running server (``--url``, default http://localhost:8000, on this machine: the demo reads the
+Against the running server named with ``--url`` (``LOMMEBOK_URL``; on this machine: the demo reads the
 server's dev secrets under ``--data-dir``, or the admin tokens from ``LOMMEBOK_ISSUER_ADMIN_TOKEN`` and
 ``LOMMEBOK_WALLET_ADMIN_TOKEN`` (or the dev ``LOMMEBOK_ADMIN_TOKEN``) when the server was given them),
-or, when none answers, against the whole stack started in this process on a temporary SQLite database.
+or, when no server is named or none answers, against the whole stack started in this process on a temporary
+SQLite database (nothing leaves the process).
 Verifiers cache a status list for its ``ttl`` (draft-ietf-oauth-status-list), so a revocation reaches a verifier
 that has just fetched the list only after that time: in-process the demo moves its clock past it; against a
 running server it waits that long (the dev server's ttl is short), at most ``--wait``. When the
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -33,6 +33,8 @@ from cryptography import x509
 
 from eidcore.clock import Clock, OffsetClock  # OffsetClock re-exported for the tests
 from eidcore.errors import LommebokError
+from eidcore.settings import SERVICES, ServiceName, Settings, load_settings
+from lommebok.cli_common import service_url, service_url_option, url_option
 
 STATUS_TTL_MARGIN = 5
 
@@ -66,8 +68,13 @@ def _read_secret(path: Path, what: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None = None) -> AsyncIterator[Target]:
+async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None = None, *,
+                          settings: Settings | None = None) -> AsyncIterator[Target]:
+    """The server at ``url``: its admin tokens from the settings (``LOMMEBOK_<SERVICE>_ADMIN_TOKEN``, the dev
+    ``LOMMEBOK_ADMIN_TOKEN``) or the dev secrets under ``data_dir``, its trust anchors from ``data_dir``."""
     from eidcore.clock import SYSTEM_CLOCK
+
+    settings = settings or load_settings()
 
     keys_dir = data_dir / "keys"
     try:
@@ -77,7 +84,7 @@ async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None 
                                    "machine with --data-dir pointing at its data directory") from None
     async with httpx.AsyncClient(timeout=30) as http:
         admin_tokens = {
-            s: os.environ.get(f"LOMMEBOK_{s.upper()}_ADMIN_TOKEN") or os.environ.get("LOMMEBOK_ADMIN_TOKEN")
+            s: configured_admin_token(settings, s)
             or _read_secret(data_dir / "secrets" / f"admin-token-{s}", f"{s} admin token") for s in ("issuer", "wallet")
         }
         yield Target(url, http, data_dir, keys_dir, admin_tokens,
@@ -85,10 +92,15 @@ async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None 
                      SYSTEM_CLOCK, embedded=False, urls=dict(urls or {}))
 
 
+def configured_admin_token(settings: Settings, service: ServiceName) -> str | None:
+    """``service``'s admin token as the settings give it (its own, else the dev shared one), or None."""
+    token: str | None = getattr(settings, f"{service}_admin_token") or settings.admin_token
+    return token
+
+
 @contextlib.asynccontextmanager
 async def embedded_target(url: str) -> AsyncIterator[Target]:
     from eidcore.runtime import Runtime
-    from eidcore.settings import Settings
     from lommebok.app import create_root_app
 
     with tempfile.TemporaryDirectory(prefix="lommebok-demo-") as tmp:
@@ -330,24 +342,22 @@ async def run_demo(t: Target, p: Printer, *, wait: int) -> bool:
         return True
 
 
-_URL_HELP = "Where the {} runs, when the services run apart (default <url>/{}; env LOMMEBOK_{}_URL)."
+#: the name of the in-process deployment (requests to it never leave the process)
+EMBEDDED_URL = "http://localhost:8000"
 
 
 @click.command("demo")
-@click.option("--url", default="http://localhost:8000", show_default=True, help="A running Lommebok server.")
+@url_option
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The server's data directory (dev secrets, keys); default: LOMMEBOK_DATA_DIR or ./var.")
 @click.option("--embedded/--no-embedded", default=None,
-              help="Start the stack in this process (default: only when nothing answers at --url).")
+              help="Start the stack in this process (default: when no server is named, or none answers).")
 @click.option("--wait", default=120, show_default=True, type=click.IntRange(0, 3600),
               help="Against a running server: the longest wait for the verifier's cached status list to expire.")
-@click.option("--issuer-url", envvar="LOMMEBOK_ISSUER_URL", default=None, help=_URL_HELP.format("issuer", "issuer",
-                                                                                              "ISSUER"))
-@click.option("--verifier-url", envvar="LOMMEBOK_VERIFIER_URL", default=None,
-              help=_URL_HELP.format("verifier", "verifier", "VERIFIER"))
-@click.option("--wallet-url", envvar="LOMMEBOK_WALLET_URL", default=None,
-              help=_URL_HELP.format("wallet provider", "wallet", "WALLET"))
-def demo_command(url: str, data_dir: Path | None, embedded: bool | None, wait: int, issuer_url: str | None,
+@service_url_option("issuer", "issuer")
+@service_url_option("verifier", "verifier")
+@service_url_option("wallet", "wallet provider")
+def demo_command(url: str | None, data_dir: Path | None, embedded: bool | None, wait: int, issuer_url: str | None,
                  verifier_url: str | None, wallet_url: str | None) -> None:
     """Walk one story end to end: register a wallet, issue a PID, present age over 18, revoke, refuse."""
     urls = {k: v.rstrip("/") for k, v in (("issuer", issuer_url), ("verifier", verifier_url),
@@ -355,29 +365,39 @@ def demo_command(url: str, data_dir: Path | None, embedded: bool | None, wait: i
     _demo(url, data_dir, embedded, wait, urls)
 
 
-def _demo(url: str, data_dir: Path | None, embedded_flag: bool | None, wait: int,
+def _demo(url: str | None, data_dir: Path | None, embedded_flag: bool | None, wait: int,
           urls: dict[str, str] | None = None) -> None:
     import logging
 
-    from eidcore.settings import load_settings
+    from lommebok.cli_common import cli_settings
 
-    url = url.rstrip("/")
     urls = urls or {}
+    configured = cli_settings()
+    if not url and "public_base_url" in configured.model_fields_set:
+        url = configured.public_base_url  # the deployment's own public URL (LOMMEBOK_PUBLIC_BASE_URL)
+    named = bool(url or urls)
+    if embedded_flag is False and not named:
+        service_url("wallet", None)  # the usage error: which server?
+    if named and embedded_flag is not True:
+        urls = {s: service_url(s, url, urls.get(s)) for s in SERVICES}  # every service located, or a usage error
+    url = (url or "").rstrip("/")
     p = Printer()
     for name in ("", "httpx", "lommebok", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
     async def main() -> bool:
-        wallet_url = urls.get("wallet") or f"{url}/wallet"
-        use_embedded = embedded_flag if embedded_flag is not None else not await _answers(wallet_url)
+        use_embedded = embedded_flag if embedded_flag is not None else (
+            not named or not await _answers(urls["wallet"]))
         if use_embedded:
-            p.console.print(f"[bold]Lommebok demo[/bold]: no server at {url}; starting the whole stack in this "
+            why = f"no server at {url or urls['wallet']}" if named else "no server named (--url)"
+            p.console.print(f"[bold]Lommebok demo[/bold]: {why}; starting the whole stack in this "
                             "process (SQLite in a temporary folder)")
-            ctx = embedded_target(url)
+            ctx = embedded_target(EMBEDDED_URL)
         else:
-            ddir = data_dir or load_settings().data_dir
-            p.console.print(f"[bold]Lommebok demo[/bold] against {url} (server data: {ddir})")
-            ctx = external_target(url, ddir, urls)
+            ddir = data_dir or configured.data_dir
+            p.console.print(f"[bold]Lommebok demo[/bold] against {url or ', '.join(urls.values())} "
+                            f"(server data: {ddir})")
+            ctx = external_target(url, ddir, urls, settings=configured)
         async with ctx as target:
             started = asyncio.get_running_loop().time()
             ok = await run_demo(target, p, wait=wait)

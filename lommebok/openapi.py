@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from eidcore.runtime import Runtime
-from eidcore.settings import SERVICES, Settings
+from eidcore.settings import SERVICES, default_settings
 
 
 def render_all() -> dict[str, str]:
@@ -16,7 +16,7 @@ def render_all() -> dict[str, str]:
 
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), public_base_url="http://localhost:8000")
+        settings = default_settings(data_dir=Path(tmp), public_base_url="http://localhost:8000")
         rt = Runtime(settings)
         for name in SERVICES:
             app = SERVICE_MODULES[name].create_app(settings, runtime=rt)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +27,8 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from eidcore import jose
+from eidcore import jose, jsonutil
+from eidcore.claims import DEFAULT_LEEWAY
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import (
     InvalidCertificate,
@@ -426,7 +426,7 @@ class SdJwtVcVerifier:
         *,
         clock: Clock = SYSTEM_CLOCK,
         algorithms: frozenset[str] = frozenset({"ES256"}),
-        clock_skew: int = 60,
+        clock_skew: int = DEFAULT_LEEWAY,
         accepted_vcts: Collection[str] | None = None,
         require_exp: bool = False,
         require_status: bool = False,
@@ -597,8 +597,8 @@ def resolve_type_metadata(vct: str, loader: TypeMetadataLoader, *, integrity: st
         if integrity is not None:
             check_integrity(data, integrity)
         try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            doc = jsonutil.loads(data, what="type metadata")
+        except ParsingError as exc:
             raise TypeMetadataError("type metadata is not JSON") from exc
         tm = TypeMetadata.parse(doc)
         if tm.vct != current:

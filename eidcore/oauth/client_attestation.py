@@ -23,6 +23,7 @@ from typing import Any
 from cryptography import x509
 
 from eidcore import jose
+from eidcore.claims import DEFAULT_LEEWAY, validate_times
 from eidcore.clock import Clock
 from eidcore.errors import FormatError, InvalidClient, LommebokError
 from eidcore.trust.x509 import validate_chain
@@ -77,7 +78,7 @@ def verify(
     expected_challenge: str | None = None,
     challenge_required: bool = False,
     max_pop_age: int = 300,
-    max_skew: int = 60,
+    max_skew: int = DEFAULT_LEEWAY,
 ) -> VerifiedClientAttestation:
     """Authenticate a client by its attestation and PoP (draft §5.2 server checks, in order).
 
@@ -105,14 +106,12 @@ def verify(
         raise InvalidClientAttestation("the client attestation needs sub")
     if client_id is not None and client_id != sub:
         raise InvalidClientAttestation("client_id does not match the attestation's sub")
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or isinstance(exp, bool):
-        raise InvalidClientAttestation("the client attestation needs exp")
-    if exp <= now - max_skew:
-        raise InvalidClientAttestation("the client attestation has expired")
-    iat = claims.get("iat")
-    if isinstance(iat, int) and iat > now + max_skew:
-        raise InvalidClientAttestation("the client attestation is issued in the future")
+    try:
+        validate_times(claims, now=now, leeway=max_skew, require=("exp",), integers=True,
+                       what="the client attestation")
+    except FormatError as exc:
+        raise InvalidClientAttestation(exc.description) from exc
+    exp: int = claims["exp"]  # present and an integer: validated above
     cnf = claims.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
     if not isinstance(jwk, Mapping):
@@ -131,11 +130,12 @@ def verify(
     jti = pc.get("jti")
     if not isinstance(jti, str) or not 8 <= len(jti) <= 256:
         raise InvalidClientAttestation("the PoP needs a jti")
-    pop_iat = pc.get("iat")
-    if not isinstance(pop_iat, int) or isinstance(pop_iat, bool):
-        raise InvalidClientAttestation("the PoP needs iat")
-    if pop_iat > now + max_skew or pop_iat < now - max_pop_age:
-        raise InvalidClientAttestation("the PoP's iat is outside the accepted window")
+    try:
+        validate_times(pc, now=now, leeway=max_skew, require=("iat",), max_age=max_pop_age,
+                       max_age_leeway=False, integers=True, what="the client attestation PoP")
+    except FormatError as exc:
+        raise InvalidClientAttestation(exc.description) from exc
+    pop_iat: int = pc["iat"]  # present and an integer: validated above
     challenge = pc.get("challenge")
     if challenge_required and (challenge is None or challenge != expected_challenge):
         raise UseAttestationChallenge("a fresh attestation challenge is required")

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from eidcore import jose
+from eidcore import jose, jsonutil
+from eidcore.claims import DEFAULT_LEEWAY, validate_times
 from eidcore.clock import Clock
 from eidcore.encoding import b64u_encode
 from eidcore.errors import FormatError, InvalidDPoPProof, UseDPoPNonce
@@ -61,7 +62,7 @@ def verify_proof(
     expected_nonce: str | None = None,
     nonce_required: bool = False,
     max_age: int = 300,
-    max_skew: int = 60,
+    max_skew: int = DEFAULT_LEEWAY,
 ) -> DPoPProof:
     """Verify one DPoP proof for a request (RFC 9449 §4.3).
 
@@ -73,7 +74,7 @@ def verify_proof(
         raise InvalidDPoPProof("a DPoP proof is required")
     try:
         verified = jose.verify_jws_with_header_jwk(proof, POLICY)
-        claims = jose.parse_json_object(verified.payload, what="DPoP proof")
+        claims = jsonutil.loads_object(verified.payload, what="DPoP proof")
     except FormatError as exc:
         raise InvalidDPoPProof(f"DPoP proof rejected: {exc.description}") from exc
     jwk = verified.header["jwk"]
@@ -85,14 +86,12 @@ def verify_proof(
     claimed_htu = claims.get("htu")
     if not isinstance(claimed_htu, str) or normalize_htu(claimed_htu) != normalize_htu(htu):
         raise InvalidDPoPProof("htu does not match the request URI")
-    iat = claims.get("iat")
-    if not isinstance(iat, int) or isinstance(iat, bool):
-        raise InvalidDPoPProof("the DPoP proof needs a numeric iat")
-    now = clock.timestamp()
-    if iat > now + max_skew:
-        raise InvalidDPoPProof("the DPoP proof is issued in the future")
-    if iat < now - max_age:
-        raise InvalidDPoPProof("the DPoP proof is too old")
+    try:
+        validate_times(claims, now=clock.timestamp(), leeway=max_skew, require=("iat",), max_age=max_age,
+                       max_age_leeway=False, integers=True, what="the DPoP proof")
+    except FormatError as exc:
+        raise InvalidDPoPProof(exc.description) from exc
+    iat: int = claims["iat"]  # present and an integer: validated above
     if access_token is not None:
         if claims.get("ath") != access_token_hash(access_token):
             raise InvalidDPoPProof("ath does not match the access token")

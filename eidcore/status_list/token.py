@@ -22,6 +22,7 @@ failures raise the generic classes (:class:`ParsingError`, :class:`InvalidHeader
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -30,14 +31,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from eidcore import cbor, cose, jose
+from eidcore.claims import CWT_KEYS, JWT_KEYS, TimeClaim, validate_times
+from eidcore.claims import DEFAULT_LEEWAY as CLAIMS_LEEWAY
 from eidcore.clock import Clock
 from eidcore.errors import (
-    Expired,
     InvalidClaim,
     InvalidHeader,
     InvalidSignature,
     MissingClaim,
-    NotYetValid,
     ParsingError,
     StatusInvalid,
     StatusListError,
@@ -65,8 +66,8 @@ CWT_TAG: Final = 61
 
 #: Default largest token accepted (a 2^24-entry list of random 8-bit values does not compress below this).
 DEFAULT_MAX_TOKEN_BYTES: Final = 24 * 1024 * 1024
-#: Default clock skew tolerated on ``iat`` and ``exp``, seconds.
-DEFAULT_LEEWAY: Final = 60
+#: Default clock skew tolerated on ``iat``, ``nbf`` and ``exp``, seconds (the one leeway of :mod:`eidcore.claims`).
+DEFAULT_LEEWAY: Final = CLAIMS_LEEWAY
 
 TrustedKeys = Sequence[jose.PublicKey] | Mapping[str, jose.PublicKey]
 _JWS_ALGS: Final = {"ES256": cose.ES256, "ES384": cose.ES384, "ES512": cose.ES512, "EdDSA": None}
@@ -176,7 +177,7 @@ def issue_cwt(status_list: StatusList, *, uri: str, key: jose.SigningKey, clock:
 def _candidates(kid: str | None, keys: TrustedKeys, chain: list[x509.Certificate] | None,
                 anchors: Sequence[x509.Certificate], clock: Clock) -> list[jose.PublicKey]:
     if chain and anchors:
-        leaf = validate_chain(chain, anchors, at=clock.now())
+        leaf = validate_chain(chain, anchors, at=clock.now(), purpose="status_list")
         pub = leaf.public_key()
         if not isinstance(pub, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
             raise UntrustedIssuer("the status list signer's certificate key type is not supported")
@@ -196,14 +197,15 @@ def _candidates(kid: str | None, keys: TrustedKeys, chain: list[x509.Certificate
 
 
 def _number(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidClaim(f"{name} must be a number", claim=name)
     return int(value)
 
 
-def _check_claims(sub: object, iat: object, exp: object, ttl: object, *, uri: str, clock: Clock,
-                  leeway: int, max_age: int | None, at_time: int | None, ttl_integer: bool
+def _check_claims(claims: Mapping[Any, Any], keys: Mapping[TimeClaim, str | int], sub: object, ttl: object, *,
+                  uri: str, clock: Clock, leeway: int, max_age: int | None, at_time: int | None, ttl_integer: bool
                   ) -> tuple[str, int, int | None, int | None]:
+    iat, exp = claims.get(keys["iat"]), claims.get(keys["exp"])
     if sub is None:
         raise MissingClaim("the status list token has no sub", claim="sub")
     if not isinstance(sub, str):
@@ -215,19 +217,14 @@ def _check_claims(sub: object, iat: object, exp: object, ttl: object, *, uri: st
     ttl_i: int | None = None
     if ttl is not None:
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or (ttl_integer and isinstance(ttl, float)) \
-                or ttl <= 0:
+                or not math.isfinite(ttl) or ttl <= 0:
             raise InvalidClaim("ttl must be a positive number", claim="ttl")
         ttl_i = int(ttl)
     if sub != uri:
         raise StatusListError("the status list token's sub is not the URI the credential names",
                               reason="sub_mismatch")
-    now = clock.timestamp()
-    if iat_i > now + leeway:
-        raise NotYetValid("the status list token is issued in the future")
-    if exp_i is not None and now >= exp_i + leeway:
-        raise Expired("the status list token has expired")
-    if max_age is not None and now > iat_i + max_age + leeway:
-        raise Expired("the status list token is older than the accepted maximum age")
+    validate_times(claims, now=clock.timestamp(), leeway=leeway, require=("iat",), max_age=max_age, keys=keys,
+                   what="the status list token")
     if at_time is not None and (at_time < iat_i or (exp_i is not None and at_time >= exp_i)):
         raise StatusListError("the status list token does not cover the requested time",
                               reason="time_not_covered")
@@ -268,9 +265,8 @@ def verify_jwt(token: str, *, uri: str, clock: Clock, keys: TrustedKeys = (),
     if verified is None:
         raise InvalidSignature("the status list token signature does not verify with a trusted key")
     c = verified.claims
-    sub, iat, exp, ttl = _check_claims(c.get("sub"), c.get("iat"), c.get("exp"), c.get("ttl"), uri=uri,
-                                       clock=clock, leeway=leeway, max_age=max_age, at_time=at_time,
-                                       ttl_integer=False)
+    sub, iat, exp, ttl = _check_claims(c, JWT_KEYS, c.get("sub"), c.get("ttl"), uri=uri, clock=clock,
+                                       leeway=leeway, max_age=max_age, at_time=at_time, ttl_integer=False)
     if "status_list" not in c:
         raise MissingClaim("the status list token has no status_list", claim="status_list")
     iss = c.get("iss")
@@ -332,9 +328,9 @@ def verify_cwt(token: bytes, *, uri: str, clock: Clock, keys: TrustedKeys = (),
     claims = cbor.loads(payload, max_size=max_token_bytes, what="status list CWT claims")
     if not isinstance(claims, dict):
         raise ParsingError("the status list CWT claims are not a map")
-    sub, iat, exp, ttl = _check_claims(claims.get(CWT_SUB), claims.get(CWT_IAT), claims.get(CWT_EXP),
-                                       claims.get(CWT_TTL), uri=uri, clock=clock, leeway=leeway,
-                                       max_age=max_age, at_time=at_time, ttl_integer=True)
+    sub, iat, exp, ttl = _check_claims(claims, CWT_KEYS, claims.get(CWT_SUB), claims.get(CWT_TTL), uri=uri,
+                                       clock=clock, leeway=leeway, max_age=max_age, at_time=at_time,
+                                       ttl_integer=True)
     if CWT_STATUS_LIST not in claims:
         raise MissingClaim("the status list token has no status list (65533)", claim="status_list")
     iss = claims.get(CWT_ISS)

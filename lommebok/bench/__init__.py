@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 
-from lommebok.bench.common import line, measure_limits
+from lommebok.bench.common import Backends, line, measure_limits
 
-#: suite name -> module under lommebok.bench exposing run(limits, quick)
+#: suite name -> module under lommebok.bench exposing run(limits, quick, backends)
 SUITES = {
     "formats": ("sd_jwt", "mdoc", "status_list"),
     "issuer": ("issuer_http",),
@@ -15,7 +15,8 @@ SUITES = {
 }
 
 
-def run_suites(suites: list[str], *, quick: bool = False) -> Iterator[dict[str, object]]:
+def run_suites(suites: list[str], *, quick: bool = False, backends: Backends | None = None
+               ) -> Iterator[dict[str, object]]:
     """Run the named suites (default: all); the ES256 limits come first."""
     limits = measure_limits(0.6 if quick else 2.0)
     yield line("es256_sign_raw", limits.sign, limits.sign, note="cryptography, P-256").as_dict()
@@ -32,5 +33,5 @@ def run_suites(suites: list[str], *, quick: bool = False) -> Iterator[dict[str, 
                 if exc.name != f"lommebok.bench.{mod_name}":
                     raise
                 continue
-            for bench_line in mod.run(limits, quick):
+            for bench_line in mod.run(limits, quick, backends or Backends()):
                 yield bench_line.as_dict()

@@ -1,8 +1,8 @@
 """Benchmark helpers shared by every ``lommebok bench`` module.
 
-Each benchmark module exposes ``run(limits: Limits, quick: bool) -> Iterator[BenchLine]`` and yields one
-:class:`BenchLine` per measured operation. Throughput is always reported against the raw ES256 limit measured
-with ``cryptography`` in the same process and run (:func:`measure_limits`).
+Each benchmark module exposes ``run(limits: Limits, quick: bool, backends: Backends) -> Iterator[BenchLine]``
+and yields one :class:`BenchLine` per measured operation. Throughput is always reported against the raw ES256
+limit measured with ``cryptography`` in the same process and run (:func:`measure_limits`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,15 @@ from dataclasses import asdict, dataclass
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+
+
+@dataclass(frozen=True)
+class Backends:
+    """The PostgreSQL server (a scratch database is created on it per run) and Redis the HTTP benchmarks use
+    (``lommebok bench --postgres-url/--redis-url``)."""
+
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    redis_url: str = "redis://127.0.0.1:6379/0"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ SD-JWT VC signing and the proof check with the c_nonce use, each alone.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import tempfile
 import time
@@ -34,7 +33,7 @@ from eidcore import jose
 from eidcore.clock import SYSTEM_CLOCK
 from eidcore.runtime import Runtime
 from eidcore.settings import Settings
-from lommebok.bench.common import BenchLine, Limits, line, scratch_database
+from lommebok.bench.common import Backends, BenchLine, Limits, line, scratch_database
 
 BASE = "http://localhost:8000"
 ISSUER = f"{BASE}/issuer"
@@ -91,15 +90,14 @@ async def _rate(fn: Callable[[], Awaitable[object]], rounds: int) -> float:
     return rounds / (time.perf_counter() - start)
 
 
-async def _bench(n: int) -> dict[str, float]:
+async def _bench(n: int, backends: Backends) -> dict[str, float]:
     from issuer.core import issuer_for
     from issuer.credentials import Subject, build_claims, sign_credential
     from issuer.endpoint import verify_proofs
     from issuer.status import allocate
     from lommebok.app import create_root_app
 
-    pg = os.environ.get("LOMMEBOK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    redis = os.environ.get("LOMMEBOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    pg, redis = backends.postgres_url, backends.redis_url
     db_url, drop = await scratch_database(pg)
     tmp = Path(tempfile.mkdtemp(prefix="lommebok-bench-"))
     settings = Settings(data_dir=tmp, public_base_url=BASE, database_url=db_url, redis_url=redis,
@@ -170,11 +168,11 @@ async def _bench(n: int) -> dict[str, float]:
         await drop()
 
 
-def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
+def run(limits: Limits, quick: bool, backends: Backends) -> Iterator[BenchLine]:
     """Yield the nonce + credential throughput (against a bare Litestar app) and where the time goes."""
     n = 90 if quick else 600
     try:
-        f = asyncio.run(_bench(n))
+        f = asyncio.run(_bench(n, backends))
     except OSError as exc:
         yield line("issuer nonce + credential (PID SD-JWT VC)", 0.0, None,
                    note=f"skipped: PostgreSQL or Redis not reachable ({type(exc).__name__})")

@@ -28,7 +28,7 @@ from eidcore.formats.mdoc import (
     openid4vp_session_transcript,
 )
 from eidcore.formats.mdoc.issuer import status_list_reference
-from lommebok.bench.common import BenchLine, Limits, line, measure, measure_vs_limit
+from lommebok.bench.common import Backends, BenchLine, Limits, line, measure, measure_vs_limit
 
 NOW = dt.datetime(2026, 1, 15, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -74,7 +74,7 @@ def _pki() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, x509.Certifica
     return root, ds_key, ds
 
 
-def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
+def run(limits: Limits, quick: bool, backends: Backends) -> Iterator[BenchLine]:
     """Measure mdoc issue, DeviceResponse build and verify; yield one line each (plus peers if installed)."""
     seconds = 0.6 if quick else 2.0
     root, ds_key, ds = _pki()

@@ -23,7 +23,7 @@ from eidcore import jose
 from eidcore.clock import SYSTEM_CLOCK
 from eidcore.formats.sd_jwt import KeyBinding, KeyBindingRequired, SdJwtHolder
 from eidcore.formats.sd_jwt_vc import SdJwtVcIssuer, SdJwtVcVerifier, StatusReference, X5cIssuerKey
-from lommebok.bench.common import BenchLine, Limits, line, measure, measure_vs_limit
+from lommebok.bench.common import Backends, BenchLine, Limits, line, measure, measure_vs_limit
 
 VCT = "urn:eudi:pid:1"
 ISS = "https://issuer.example.no"
@@ -106,7 +106,7 @@ def _ops(fn: Callable[[], object], seconds: float) -> float:
     return measure(fn, seconds=seconds)
 
 
-def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
+def run(limits: Limits, quick: bool, backends: Backends) -> Iterator[BenchLine]:
     """Yield the SD-JWT VC issue / present / verify lines (and the peer lines when sd-jwt-python is installed)."""
     seconds = 0.6 if quick else 2.0
     issuer_key, root = _chain()

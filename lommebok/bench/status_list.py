@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from eidcore import jose
 from eidcore.clock import SYSTEM_CLOCK
 from eidcore.status_list import DEFAULT_CHUNK_SIZE, DEFAULT_LEVEL, StatusList, issue_cwt, issue_jwt
-from lommebok.bench.common import BenchLine, Limits, line, measure
+from lommebok.bench.common import Backends, BenchLine, Limits, line, measure
 
 ENTRIES = 2**20
 REVOKED_SHARE = 0.01
@@ -38,7 +38,7 @@ def _update(lst: StatusList, rng: random.Random, publish: Callable[[StatusList],
     return op
 
 
-def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
+def run(limits: Limits, quick: bool, backends: Backends) -> Iterator[BenchLine]:
     """Yield the "status list 1M" lines (JWT, CWT) against the raw ES256 sign limit."""
     seconds = 0.6 if quick else 2.0
     key = jose.generate_signing_key("ES256", kid="bench")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,7 +37,7 @@ from eidcore.formats.sd_jwt_vc import SdJwtVcIssuer, StatusReference
 from eidcore.runtime import Runtime
 from eidcore.settings import Settings
 from eidcore.status_list import JWT_MEDIA_TYPE, StatusList, issue_jwt
-from lommebok.bench.common import BenchLine, Limits, line, scratch_database
+from lommebok.bench.common import Backends, BenchLine, Limits, line, scratch_database
 
 BASE = "http://localhost:8000"
 STATUS_PATH = "/issuer/status/bench"
@@ -86,7 +85,7 @@ async def _drive(client: httpx.AsyncClient, jobs: list[tuple[str, dict[str, str]
     return len(jobs) / elapsed
 
 
-async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
+async def _bench(n: int, backends: Backends, *, embedded: bool = False) -> dict[str, float]:
     from lommebok.app import create_root_app
     from verifier.service import service_for
 
@@ -98,8 +97,7 @@ async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
         drop: Any = nothing
         settings = Settings(data_dir=tmp, public_base_url=BASE, seed_register=False, log_level="WARNING")
     else:
-        pg = os.environ.get("LOMMEBOK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-        redis = os.environ.get("LOMMEBOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        pg, redis = backends.postgres_url, backends.redis_url
         db_url, drop = await scratch_database(pg)
         settings = Settings(data_dir=tmp, public_base_url=BASE, database_url=db_url, redis_url=redis,
                             seed_register=False, log_level="WARNING")
@@ -184,11 +182,11 @@ async def _bench(n: int, *, embedded: bool = False) -> dict[str, float]:
         await drop()
 
 
-def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
+def run(limits: Limits, quick: bool, backends: Backends) -> Iterator[BenchLine]:
     """Yield the verifier direct_post throughput (against a bare Litestar endpoint) and the validation alone."""
     n = 100 if quick else 400
     try:
-        figures = asyncio.run(_bench(n))
+        figures = asyncio.run(_bench(n, backends))
     except OSError as exc:
         yield line("verifier direct_post (PID SD-JWT VC)", 0.0, None,
                    note=f"skipped: PostgreSQL or Redis not reachable ({type(exc).__name__})")
@@ -208,7 +206,7 @@ def run(limits: Limits, quick: bool) -> Iterator[BenchLine]:
               f"in-process ASGI, one worker"),
     )
     try:
-        embedded = asyncio.run(_bench(n, embedded=True))
+        embedded = asyncio.run(_bench(n, backends, embedded=True))
     except OSError:
         return
     yield line("verifier direct_post (PID SD-JWT VC, status cached, SQLite + in-memory store)", embedded["verifier"],

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cryptography import x509
-from lommebok_testing import free_port, run_cli, serving
+from lommebok_testing import LOMMEBOK, env_for, free_port, run_cli, serving, stop, wait_healthy
+
+ISSUER_METADATA = "/.well-known/openid-credential-issuer/issuer"
 
 
 def test_serve_runs_all_three_services(tmp_path: Path) -> None:
@@ -35,14 +38,48 @@ def test_serve_one_service_alone(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/issuer/health").status_code == 404
 
 
+def test_serve_announces_the_public_url_whatever_it_binds(tmp_path: Path) -> None:
+    """Behind a proxy: `LOMMEBOK_PUBLIC_BASE_URL=https://id.example.no lommebok serve --port P` names the public
+    URL in its metadata and certificates, not the address it listens on; dev certificates made for another URL
+    are re-made."""
+    assert run_cli(tmp_path, "keys", "show").returncode == 0  # the dev PKI, made for http://localhost:8000
+    with serving(tmp_path, LOMMEBOK_PUBLIC_BASE_URL="https://id.example.no") as (base, proc):
+        meta = httpx.get(f"{base}{ISSUER_METADATA}").json()
+        assert meta["credential_issuer"] == "https://id.example.no/issuer"
+        assert meta["credential_endpoint"] == "https://id.example.no/issuer/credential"
+        r = httpx.get(f"{base}/.well-known/oauth-authorization-server/issuer")
+        assert r.json()["issuer"] == "https://id.example.no/issuer"
+    banner = proc.stdout.read() if proc.stdout else ""
+    assert "public URL https://id.example.no" in banner
+    issuer_cert = x509.load_pem_x509_certificates((tmp_path / "var" / "keys" / "issuer.chain.pem").read_bytes())[0]
+    san = issuer_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.UniformResourceIdentifier) == ["https://id.example.no/issuer"]
+
+
+def test_serve_takes_the_port_from_the_environment(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen([*LOMMEBOK, "serve"], env=env_for(tmp_path, LOMMEBOK_PORT=str(port)),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_healthy(proc, f"http://127.0.0.1:{port}/issuer/health")
+        meta = httpx.get(f"http://127.0.0.1:{port}{ISSUER_METADATA}").json()
+        assert meta["credential_issuer"] == f"http://localhost:{port}/issuer"  # the default public URL follows
+    finally:
+        stop(proc)
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_serve_on_postgres_and_redis(tmp_path: Path, clean_postgres_url: str, redis_url: str) -> None:
     # a clean database: secrets another test's runtime wrapped under its own dev KEK cannot unwrap here
     env = {"LOMMEBOK_DATABASE_URL": clean_postgres_url, "LOMMEBOK_REDIS_URL": redis_url}
     with serving(tmp_path, "--workers", "2", **env) as (base, _):
+        port = base.rsplit(":", 1)[1]
         for _ in range(4):  # several requests, so both workers answer
             assert httpx.get(f"{base}/issuer/ready").json()["checks"] == {"database": "ok", "store": "ok"}
+            # the workers build their app themselves: the port the command line chose reached them
+            meta = httpx.get(f"{base}{ISSUER_METADATA}").json()
+            assert meta["credential_issuer"] == f"http://localhost:{port}/issuer"
 
 
 @pytest.mark.parametrize(

@@ -15,14 +15,14 @@ One role, one module. :class:`SdJwtIssuer` turns a claims set into an issuer-sig
 from __future__ import annotations
 
 import functools
-import json
 import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eidcore import jose
+from eidcore import jose, jsonutil
+from eidcore.encoding import b64u_encode
 from eidcore.errors import InvalidClaim, InvalidHeader, ParsingError, UnsupportedAlgorithm
 from eidcore.formats.sd_jwt.model import (
     ARRAY_DIGEST,
@@ -36,7 +36,6 @@ from eidcore.formats.sd_jwt.model import (
     serialize_compact,
     serialize_json,
 )
-from eidcore.jose import b64url_encode
 
 __all__ = ["Disclosable", "IssuedSdJwt", "SdJwtIssuer", "sd"]
 
@@ -143,7 +142,7 @@ class _SaltSource:
     def __call__(self) -> str:
         p = self._pos
         if p >= len(self._buf):
-            self._buf = b64url_encode(os.urandom(self._BATCH_BYTES))
+            self._buf = b64u_encode(os.urandom(self._BATCH_BYTES))
             p = 0
         self._pos = p + 22
         return self._buf[p:p + 22]
@@ -152,29 +151,9 @@ class _SaltSource:
 _RESERVED = FORBIDDEN_CLAIM_NAMES | {SD_ALG}
 _new_disclosure: Callable[[tuple[str, str, str | None, Any]], Disclosure] = functools.partial(
     tuple.__new__, Disclosure)
-def _not_json(value: Any) -> Any:
-    raise TypeError("not a JSON value")
-
-
-# The C encoder json.dumps(value, ensure_ascii=False) uses, built once (json.dumps builds it per call); NaN and
-# infinities are refused (RFC 8259 has no such numbers).
-_c_encode: Callable[[Any, int], list[str]] = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-    None, _not_json, json.encoder.encode_basestring, None, ": ", ", ", False, False, False)
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring
-
-
-def _json(value: Any) -> str:
-    """``json.dumps(value, ensure_ascii=False)`` (byte-identical), with fast paths for scalars."""
-    t = type(value)
-    if t is str:
-        return _encode_string(value)
-    if t is bool:
-        return "true" if value else "false"
-    if t is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    return "".join(_c_encode(value, 0))
+# Disclosures are written as json.dumps(value, ensure_ascii=False) (the RFC 9901 examples' form), byte for byte.
+_spaced_json: Callable[[Any], bytes] = jsonutil.dumps_spaced
+_json_string: Callable[[str], bytes] = jsonutil.dumps_string
 
 
 class SdJwtIssuer:
@@ -235,10 +214,10 @@ class SdJwtIssuer:
         hashf = self._hash
 
         def digest_of(encoded: str) -> str:
-            return b64url_encode(hashf(encoded.encode("ascii")).digest())
+            return b64u_encode(hashf(encoded.encode("ascii")).digest())
 
         def decoy() -> str:
-            return digest_of(b64url_encode(secrets.token_bytes(16)))
+            return digest_of(b64u_encode(secrets.token_bytes(16)))
 
         def walk(v: Any, node: _Node | None) -> Any:
             t = type(v)
@@ -281,11 +260,11 @@ class SdJwtIssuer:
                     enc = walk(v, child)
                 if is_sd:
                     s = salt()
-                    encoded = b64url_encode(f'[{_encode_string(s)}, {_encode_string(k)}, {_json(enc)}]'.encode())
+                    encoded = b64u_encode(b"[%b, %b, %b]" % (_json_string(s), _json_string(k), _spaced_json(enc)))
                     disclosures.append(_new_disclosure((encoded, s, k, enc)))
                     if digests is None:
                         digests = []
-                    digests.append(b64url_encode(hashf(encoded.encode("ascii")).digest()))
+                    digests.append(b64u_encode(hashf(encoded.encode("ascii")).digest()))
                 else:
                     out[k] = enc
             if digests is not None:
@@ -315,7 +294,7 @@ class SdJwtIssuer:
                 if is_sd:
                     any_sd = True
                     s = salt()
-                    encoded = b64url_encode(f'[{_encode_string(s)}, {_json(enc)}]'.encode())
+                    encoded = b64u_encode(b"[%b, %b]" % (_json_string(s), _spaced_json(enc)))
                     disclosures.append(_new_disclosure((encoded, s, None, enc)))
                     out.append({ARRAY_DIGEST: digest_of(encoded)})
                 else:
@@ -327,7 +306,7 @@ class SdJwtIssuer:
 
         try:
             payload = walk_obj(claims, root)
-        except (TypeError, ValueError, RecursionError) as exc:
+        except (ParsingError, TypeError, ValueError, RecursionError) as exc:
             raise InvalidClaim("the claims are not JSON-serializable") from exc
         if len(hits) != required:
             raise InvalidClaim("a disclosable claims path matches no claim")
@@ -341,7 +320,7 @@ class SdJwtIssuer:
                 raise InvalidClaim("the holder key must be a public JWK") from exc
             payload["cnf"] = {"jwk": dict(holder_jwk)}
         try:
-            body = jose.json_dumps(payload)
+            body = jsonutil.dumps(payload)
         except ParsingError as exc:
             raise InvalidClaim("the claims are not JSON-serializable") from exc
         if header is None:

@@ -10,13 +10,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from eidcore import jsonutil
+from eidcore.encoding import b64u_decode, b64u_encode
 from eidcore.errors import InvalidDisclosure, ParsingError, UnsupportedAlgorithm
-from eidcore.jose import b64url_decode, b64url_encode, fast_json_loads
 
 # Spec constants (RFC 9901), grouped in one place.
 SD = "_sd"
@@ -58,7 +58,7 @@ def hash_function(sd_alg: str) -> Callable[[bytes], Any]:
 
 def digest(encoded: str, sd_alg: str = DEFAULT_SD_ALG) -> str:
     """RFC 9901 §4.2.3: base64url of the hash over the ASCII bytes of a disclosure (or any SD-JWT string)."""
-    return b64url_encode(hash_function(sd_alg)(encoded.encode("ascii")).digest())
+    return b64u_encode(hash_function(sd_alg)(encoded.encode("ascii")).digest())
 
 
 class Disclosure(NamedTuple):
@@ -80,13 +80,13 @@ class Disclosure(NamedTuple):
         if name is not None and name in FORBIDDEN_CLAIM_NAMES:
             raise InvalidDisclosure("a disclosure must not use the claim name _sd or ...")
         array = [salt, value] if name is None else [salt, name, value]
-        return cls(b64url_encode(json.dumps(array, ensure_ascii=False).encode("utf-8")), salt, name, value)
+        return cls(b64u_encode(jsonutil.dumps_spaced(array)), salt, name, value)
 
     @classmethod
     def parse(cls, encoded: str) -> Disclosure:
         """Decode a received disclosure; :class:`InvalidDisclosure` unless it is a well-formed 2- or 3-array."""
         try:
-            array = fast_json_loads(b64url_decode(encoded, what="disclosure"))
+            array = jsonutil.loads(b64u_decode(encoded, what="disclosure"), what="disclosure")
         except (ParsingError, ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidDisclosure("a disclosure is not base64url-encoded JSON") from exc
         if type(array) is not list or len(array) not in (2, 3):
@@ -162,10 +162,7 @@ def split_json(document: Mapping[str, Any] | str, *, max_bytes: int) -> SdJwtPar
     if isinstance(document, str):
         if len(document) > max_bytes:
             raise ParsingError("the SD-JWT is larger than allowed")
-        try:
-            document = json.loads(document)
-        except (ValueError, RecursionError) as exc:
-            raise ParsingError("the SD-JWT JSON serialization is not JSON") from exc
+        document = jsonutil.loads(document, what="the SD-JWT JSON serialization")
     if not isinstance(document, Mapping):
         raise ParsingError("the SD-JWT JSON serialization must be an object")
     if "signatures" in document:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from eidcore import jose
+from eidcore import jose, jsonutil
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import InvalidClaim, KeyBindingFailed, MissingClaim, ParsingError
 from eidcore.formats.sd_jwt._process import index_disclosures, process
@@ -115,7 +115,7 @@ class SdJwtHolder:
         if parts.kb_jwt is not None:
             raise KeyBindingFailed("an issuer must not send an SD-JWT+KB", reason="unexpected")
         jws = jose.parse_jws(parts.jwt, max_bytes=self._max_bytes)
-        payload = jose.parse_json_object(jws.payload, what="SD-JWT payload")
+        payload = jsonutil.loads_object(jws.payload, what="SD-JWT payload")
         sd_alg = payload.get(SD_ALG, DEFAULT_SD_ALG)
         if not isinstance(sd_alg, str):
             raise InvalidClaim("_sd_alg must be a string")

@@ -16,17 +16,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from eidcore import jose
+from eidcore import jose, jsonutil
+from eidcore.claims import DEFAULT_LEEWAY, validate_times
 from eidcore.clock import SYSTEM_CLOCK, Clock
+from eidcore.encoding import b64u_encode
 from eidcore.errors import (
-    Expired,
     FormatError,
     InvalidClaim,
     InvalidHeader,
     InvalidSignature,
     KeyBindingFailed,
     MissingClaim,
-    NotYetValid,
     ParsingError,
     UnsupportedAlgorithm,
 )
@@ -44,7 +44,6 @@ from eidcore.formats.sd_jwt.model import (
     hash_function,
     split,
 )
-from eidcore.jose import b64url_encode
 
 __all__ = [
     "MUST_NOT_BE_PRESENT",
@@ -123,29 +122,10 @@ class VerifiedSdJwt:
     sd_alg: str = DEFAULT_SD_ALG
 
 
-def _number(claims: Mapping[str, Any], name: str) -> float | None:
-    if name not in claims:
-        return None
-    v = claims[name]
-    if type(v) is not int and type(v) is not float:
-        raise InvalidClaim(f"{name} must be a NumericDate")
-    return float(v)
-
-
 def check_time_claims(claims: Mapping[str, Any], now: float, skew: float, *, require_exp: bool = False) -> None:
-    """RFC 9901 §7.1 step 5 with RFC 7519 §4.1.4/§4.1.5/§4.1.6: ``exp``, ``nbf`` and a future ``iat``."""
-    exp = _number(claims, "exp")
-    if exp is None:
-        if require_exp:
-            raise MissingClaim("exp is required")
-    elif now >= exp + skew:
-        raise Expired("the credential has expired")
-    nbf = _number(claims, "nbf")
-    if nbf is not None and now + skew < nbf:
-        raise NotYetValid("the credential is not yet valid (nbf)")
-    iat = _number(claims, "iat")
-    if iat is not None and now + skew < iat:
-        raise NotYetValid("the credential was issued in the future (iat)")
+    """RFC 9901 §7.1 step 5 with RFC 7519 §4.1.4/§4.1.5/§4.1.6: ``exp``, ``nbf`` and a future ``iat``, by
+    :func:`eidcore.claims.validate_times`."""
+    validate_times(claims, now=now, leeway=skew, require=("exp",) if require_exp else (), what="the credential")
 
 
 class SdJwtVerifier:
@@ -163,7 +143,7 @@ class SdJwtVerifier:
         algorithms: frozenset[str] = frozenset({"ES256"}),
         typ: str | None = None,
         sd_algorithms: frozenset[str] = frozenset({DEFAULT_SD_ALG}),
-        clock_skew: int = 60,
+        clock_skew: int = DEFAULT_LEEWAY,
         require_exp: bool = False,
         required_claims: tuple[str, ...] = (),
         max_bytes: int = 512 * 1024,
@@ -202,7 +182,7 @@ class SdJwtVerifier:
 
         # Step 1: the issuer-signed JWT.
         jws = jose.parse_jws(parts.jwt, max_bytes=self._max_bytes)
-        payload = jose.parse_json_object(jws.payload, what="SD-JWT payload", reject_duplicates=False)
+        payload = jsonutil.loads_object(jws.payload, what="SD-JWT payload", reject_duplicates=False)
         key = self._key if self._resolver is None else jose.as_public_key(self._resolver(jws, payload))
         verified = jose.verify_jws(jws, key, self._policy)  # type: ignore[arg-type]
         sd_alg = payload.get(SD_ALG, DEFAULT_SD_ALG)
@@ -216,7 +196,7 @@ class SdJwtVerifier:
         parse = Disclosure.parse
         disclosures = tuple([parse(d) for d in parts.disclosures])
         hashf = HASH_FUNCTIONS[sd_alg]
-        digests = [b64url_encode(hashf(d.encode("ascii")).digest()) for d in parts.disclosures]
+        digests = [b64u_encode(hashf(d.encode("ascii")).digest()) for d in parts.disclosures]
         by_digest = index_disclosures(disclosures, digests)
         processed = process(payload, by_digest)
         claims = processed.claims
@@ -273,13 +253,10 @@ def _verify_key_binding(
     except FormatError as exc:  # pragma: no cover - defensive: jose raises only the classes above
         raise KeyBindingFailed("the KB-JWT is invalid", reason="malformed") from exc
     kb = v.claims
-    iat = kb.get("iat")
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
-        raise KeyBindingFailed("the KB-JWT iat is missing or not a number", reason="iat")
-    if iat > now + skew:
-        raise KeyBindingFailed("the KB-JWT was issued in the future", reason="iat")
-    if iat < now - policy.max_age_seconds - skew:
-        raise KeyBindingFailed("the KB-JWT is too old", reason="iat")
+    try:
+        validate_times(kb, now=now, leeway=skew, require=("iat",), max_age=policy.max_age_seconds, what="the KB-JWT")
+    except FormatError as exc:
+        raise KeyBindingFailed(exc.description, reason=str(exc.details.get("claim", "iat"))) from exc
     if not isinstance(kb.get("nonce"), str) or kb["nonce"] != policy.nonce:
         raise KeyBindingFailed("the KB-JWT nonce does not match", reason="nonce")
     if not isinstance(kb.get("aud"), str) or kb["aud"] != policy.audience:

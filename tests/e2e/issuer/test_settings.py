@@ -32,7 +32,7 @@ async def _stack(tmp: Path, **issuer_settings: Any) -> Any:
 
 async def test_required_attestation_challenge_and_key_attestation(tmp_path: Path, helper_cls: Any) -> None:
     stack = await _stack(tmp_path, attestation_challenge_required=True,
-                         key_attestation_required=frozenset({"youth_vc_sd_jwt"}))
+                         key_attestation_required=("youth_vc_sd_jwt",))
     try:
         h = helper_cls(stack)
         meta = (await stack.client.get("/.well-known/oauth-authorization-server/issuer")).json()

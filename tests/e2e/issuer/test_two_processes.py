@@ -53,7 +53,7 @@ def test_single_use_values_across_two_processes(tmp_path: Path, clean_postgres_u
 
         # the CLI creates an offer through the admin API
         cli = subprocess.run([sys.executable, "-m", "lommebok", "issuer", "offer", "--person", "kari", "--credential",
-                              "pid_vc_sd_jwt", "--url", f"{a}/issuer", "--qr", str(tmp_path / "qr.svg")], env=env,
+                              "pid_vc_sd_jwt", "--url", a, "--qr", str(tmp_path / "qr.svg")], env=env,
                              capture_output=True, text=True, timeout=60)
         assert cli.returncode == 0, cli.stderr
         assert "openid-credential-offer://?credential_offer=" in cli.stdout
@@ -101,8 +101,8 @@ def test_single_use_values_across_two_processes(tmp_path: Path, clean_postgres_u
         ref = SdJwtVcVerifier(X5cIssuerKey(anchors)).verify(issued, MUST_NOT_BE_PRESENT).status
         assert ref is not None and ref.uri.startswith(iss_b)
         cli = subprocess.run([sys.executable, "-m", "lommebok", "issuer", "revoke", "--person", "kari",
-                              "--type", "youth", "--url", f"{a}/issuer"], env=env, capture_output=True, text=True,
-                             timeout=60)
+                              "--type", "youth", "--issuer-url", f"{a}/issuer"], env=env, capture_output=True,
+                             text=True, timeout=60)
         assert cli.returncode == 0, cli.stderr
         assert "revoke: 1 credential(s)" in cli.stdout
         token = httpx.get(f"{b}/issuer/status/{ref.uri.rsplit('/', 1)[1]}").text

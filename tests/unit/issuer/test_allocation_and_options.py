@@ -50,12 +50,12 @@ def test_claims_cache_expires_and_is_bounded() -> None:
 
 def test_status_list_ttl_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert IssuerOptions.from_settings(Settings(environment="dev")).status_list_ttl == DEV_STATUS_LIST_TTL == 30
-    prod = Settings.model_construct(environment="production", issuer=IssuerSettings())
+    prod = Settings.model_construct(environment="production", issuer=IssuerSettings(), status_list_ttl=None)
     assert IssuerOptions.from_settings(prod).status_list_ttl == 300
-    monkeypatch.setenv("LOMMEBOK_ISSUER__STATUS_LIST_TTL", "120")
+    monkeypatch.setenv("LOMMEBOK_STATUS_LIST_TTL", "120")
     assert IssuerOptions.from_settings(Settings(environment="dev")).status_list_ttl == 120
     for bad in ("soon", "0", "-5", "999999"):
-        monkeypatch.setenv("LOMMEBOK_ISSUER__STATUS_LIST_TTL", bad)
+        monkeypatch.setenv("LOMMEBOK_STATUS_LIST_TTL", bad)
         with pytest.raises(ValidationError, match="status_list_ttl"):
             Settings(environment="dev")
 
