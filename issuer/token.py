@@ -24,7 +24,7 @@ import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Protocol
 
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
@@ -51,7 +51,7 @@ from issuer.oauth import (
 from issuer.schemas import AttestationChallengeResponse, OAuthError, TokenRequest, TokenResponse
 
 __all__ = [
-    "AuthorizationCodeGrant", "ClientAttestationAuth", "DPoPExtension", "GrantType", "PkceExtension",
+    "AuthorizationCodeGrant", "ClientAttestationAuth", "ClientAuthMethod", "DPoPExtension", "GrantType", "PkceExtension",
     "PreAuthorizedCodeGrant", "RefreshTokenGrant", "TokenController", "TokenEndpoint", "TokenExtension",
     "TokenRequestContext", "issue_tokens",
 ]
@@ -133,6 +133,13 @@ class PkceExtension(TokenExtension):
     async def after_validation(self, ctx: TokenRequestContext, bound: Mapping[str, Any]) -> None:
         if ctx.grant_type == "authorization_code":
             pkce.verify(ctx.params.code_verifier, bound["code_challenge"])
+
+
+class ClientAuthMethod(Protocol):
+    """How the endpoint authenticates the client (RFC 6749 §2.3)."""
+
+    async def authenticate(self, ctx: TokenRequestContext, client_id: str | None, *, required: bool
+                           ) -> ClientAuth: ...
 
 
 class ClientAttestationAuth:
@@ -260,7 +267,7 @@ class TokenEndpoint:
 
     def __init__(self, issuer: IssuerDep, grants: Sequence[GrantType] | None = None,
                  extensions: Sequence[TokenExtension] | None = None,
-                 client_auth: ClientAttestationAuth | None = None) -> None:
+                 client_auth: ClientAuthMethod | None = None) -> None:
         self.issuer = issuer
         chosen = grants if grants is not None else (AuthorizationCodeGrant(), PreAuthorizedCodeGrant(),
                                                      RefreshTokenGrant())
@@ -268,7 +275,7 @@ class TokenEndpoint:
         #: PKCE before the DPoP key binding (the order the checks always had)
         self.extensions: tuple[TokenExtension, ...] = tuple(
             extensions if extensions is not None else (PkceExtension(), DPoPExtension()))
-        self.client_auth = client_auth or ClientAttestationAuth()
+        self.client_auth: ClientAuthMethod = client_auth or ClientAttestationAuth()
 
     async def __call__(self, request: Request[Any, Any, Any], params: TokenRequest) -> dict[str, Any]:
         """The token response body (RFC 6749 §5.1) for a token request."""
