@@ -51,9 +51,9 @@ from issuer.oauth import (
 from issuer.schemas import AttestationChallengeResponse, OAuthError, TokenRequest, TokenResponse
 
 __all__ = [
-    "AuthorizationCodeGrant", "ClientAttestationAuth", "ClientAuthMethod", "DPoPExtension", "GrantType", "PkceExtension",
-    "PreAuthorizedCodeGrant", "RefreshTokenGrant", "TokenController", "TokenEndpoint", "TokenExtension",
-    "TokenRequestContext", "issue_tokens",
+    "AuthorizationCodeGrant", "ClientAttestationAuth", "ClientAuthMethod", "DPoPExtension", "GrantType",
+    "PkceExtension", "PreAuthorizedCodeGrant", "RefreshTokenGrant", "TokenController", "TokenEndpoint",
+    "TokenExtension", "TokenRequestContext", "issue_tokens",
 ]
 
 
