@@ -34,7 +34,7 @@ from litestar.response import Response
 
 from eidcore.errors import InvalidDPoPProof, InvalidGrant, InvalidRequest, UnsupportedGrantType
 from eidcore.oauth import dpop, pkce
-from eidcore.openid4vci import PRE_AUTHORIZED_CODE_GRANT
+from eidcore.openid4vci import PRE_AUTHORIZED_CODE_GRANT, AuthorizationDetail
 from issuer.core import Issuer, IssuerDep
 from issuer.http import NO_STORE, body_dto, spec
 from issuer.oauth import (
@@ -277,7 +277,7 @@ class TokenEndpoint:
             extensions if extensions is not None else (PkceExtension(), DPoPExtension()))
         self.client_auth: ClientAuthMethod = client_auth or ClientAttestationAuth()
 
-    async def __call__(self, request: Request[Any, Any, Any], params: TokenRequest) -> dict[str, Any]:
+    async def __call__(self, request: Request[Any, Any, Any], params: TokenRequest) -> TokenResponse:
         """The token response body (RFC 6749 §5.1) for a token request."""
         grant_type = params.grant_type
         if not grant_type:
@@ -292,8 +292,9 @@ class TokenEndpoint:
         return await issue_tokens(self.issuer, grant, ctx.proof)
 
 
-async def issue_tokens(issuer: Issuer, grant: Grant, proof: dpop.DPoPProof | None) -> dict[str, Any]:
-    """Make the access token (and, for the code flow, a refresh token) and the token response."""
+async def issue_tokens(issuer: Issuer, grant: Grant, proof: dpop.DPoPProof | None) -> TokenResponse:
+    """Make the access token (and, for the code flow, a refresh token) and the token response (RFC 6749 §5.1,
+    OpenID4VCI 1.0 §6.2: ``authorization_details`` with the ``credential_identifiers`` when details were used)."""
     if grant.refresh and grant.family is None:
         grant.family = secrets.token_urlsafe(16)
     if grant.grant_id is None:
@@ -305,20 +306,19 @@ async def issue_tokens(issuer: Issuer, grant: Grant, proof: dpop.DPoPProof | Non
              "jti": secrets.token_urlsafe(16)}
     # self-contained and opaque (AES-GCM with a deployment key): checking it costs no store round trip
     access = await issuer.encrypt("access_token", state, issuer.options.access_token_ttl)
-    body: dict[str, Any] = {"access_token": access, "token_type": "DPoP" if proof else "Bearer",
-                            "expires_in": issuer.options.access_token_ttl}
+    details = None
     if identifiers is not None:
-        body["authorization_details"] = [
-            {"type": "openid_credential", "credential_configuration_id": cid,
-             "credential_identifiers": [i for i, c in identifiers.items() if c == cid]}
-            for cid in grant.configs
-        ]
+        details = [AuthorizationDetail(credential_configuration_id=cid,
+                                       credential_identifiers=[i for i, c in identifiers.items() if c == cid])
+                   for cid in grant.configs]
+    refresh: str | None = None
     if grant.refresh:
         refresh = secrets.token_urlsafe(32)
         await issuer.put("refresh", refresh, {**grant.to_json(), "jkt": proof.jkt if proof else None},
                          issuer.options.refresh_token_ttl)
-        body["refresh_token"] = refresh
-    return body
+    return TokenResponse(access_token=access, token_type="DPoP" if proof else "Bearer",
+                         expires_in=issuer.options.access_token_ttl, refresh_token=refresh,
+                         authorization_details=details)
 
 
 class TokenController(Controller):
@@ -337,7 +337,8 @@ class TokenController(Controller):
                     data: Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)]
                     ) -> Response[dict[str, Any]]:
         """Token endpoint: authorization_code (+PKCE), pre-authorized_code (+tx_code), refresh_token (rotated)."""
-        return Response(await endpoint(request, data), headers=NO_STORE)
+        out = await endpoint(request, data)
+        return Response(out.model_dump(mode="json", exclude_none=True), headers=NO_STORE)
 
     @post("/challenge", operation_id="attestationChallenge", status_code=200)
     async def challenge(self, issuer: IssuerDep) -> Response[AttestationChallengeResponse]:
