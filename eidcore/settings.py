@@ -143,6 +143,31 @@ class IssuerSettings(BaseModel):
     """Registered OAuth clients, JSON (dev default: the reference wallet; production: this or wallet_providers)."""
     wallet_providers: tuple[WalletProviderRegistration, ...] | None = None
     """Wallet providers whose attestations are accepted, JSON (dev default: the runtime's own provider)."""
+    idporten: IdPortenSettings | None = None
+    """ID-porten (an OpenID Connect provider) instead of the test login, JSON ``{"issuer": ..., "client_id": ...,
+    "client_secret": ..., "scope": ...}`` (scope optional); unset: the test login (dev only)."""
+    attestation_challenge_required: bool = False
+    """Attestation-based client authentication: every PoP must carry a challenge from the challenge endpoint."""
+    key_attestation_required: tuple[str, ...] = ()
+    """Configuration ids whose ``jwt`` proofs must carry a key attestation (OpenID4VCI 1.0 Appendix D), JSON list."""
+
+
+class IdPortenSettings(BaseModel):
+    """An OpenID Connect provider (ID-porten) the issuer sends users to for login."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    issuer: str = Field(min_length=1, max_length=500)
+    """The provider's issuer identifier (its discovery document lives under it)."""
+    client_id: str = Field(min_length=1, max_length=200)
+    """The issuer's client id at the provider."""
+    client_secret: SecretStr
+    """The issuer's client secret at the provider."""
+    scope: str = "openid profile"
+    """Scopes asked for at login."""
+
+
+IssuerSettings.model_rebuild()
 
 
 class VerifierSettings(BaseModel):

@@ -1,4 +1,5 @@
-"""The issuer's shared state and helpers: configurations, registers, single-use values, generated secrets.
+"""The issuer service object (:class:`Issuer`): configurations, registers, single-use values, generated secrets,
+and this worker's caches. ``issuer.app.create_app`` builds one and injects it into every controller.
 
 Single-use values (OpenID4VCI 1.0 c_nonce, pre-authorized codes, authorization codes, RFC 9126 request URIs,
 RFC 9449 DPoP ``jti``, attestation PoP ``jti``, refresh tokens) live in ``rt.store`` under a SHA-256 of the
@@ -14,38 +15,41 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from litestar.di import NamedDependency
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from eidcore import jose
 from eidcore.credential_types import CredentialType, CredentialTypes, load_credential_types
-from eidcore.errors import ConfigurationError, InvalidRequest, ParsingError
+from eidcore.errors import ConfigurationError, InvalidRequest, ParsingError, UnknownPerson
+from eidcore.formats.sd_jwt_vc import SdJwtVcIssuer
 from eidcore.identity import LevelOfAssurance
 from eidcore.kek import UnwrapError, is_wrapped, needs_rewrap
+from eidcore.openid4vci import PRE_AUTHORIZED_CODE_GRANT
+from eidcore.registers import Person
 from eidcore.registers.sql import SqlOrganisationRegister, SqlPopulationRegister
 from eidcore.runtime import Runtime
 from eidcore.storage import KeyValueStore
+from issuer.allocation import IndexAllocator
+from issuer.caches import ClaimsCache, JwksCache, StatusListTokens, WalletStatusLists
 from issuer.clients import ClientRegistry, check_registration
 from issuer.models import IssSecret
 from issuer.options import IssuerOptions
+from issuer.records import RecordWriter
 
-if TYPE_CHECKING:
-    from issuer.records import RecordWriter
-    from issuer.status import IndexAllocator
-
-__all__ = ["Configuration", "Issuer", "issuer_for", "secret_aad", "token_hash"]
+__all__ = ["Configuration", "Issuer", "IssuerDep", "secret_aad", "token_hash"]
 
 log = logging.getLogger("lommebok.issuer")
 
 Format = Literal["dc+sd-jwt", "mso_mdoc"]
 FORMAT_SUFFIX: dict[str, Format] = {"_vc_sd_jwt": "dc+sd-jwt", "_mso_mdoc": "mso_mdoc"}
-PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+PRE_AUTH_GRANT = PRE_AUTHORIZED_CODE_GRANT
 
 
 def secret_aad(name: str) -> bytes:
@@ -76,12 +80,15 @@ class Configuration:
 
 
 class Issuer:
-    """Per-runtime issuer state shared by the handlers (the root app's well-known handlers use it too)."""
+    """The issuer service: built once per app by ``issuer.app.create_app`` and injected into the controllers.
+
+    Options come from the runtime's settings (:meth:`IssuerOptions.from_settings`) unless given.
+    """
 
     def __init__(self, rt: Runtime, options: IssuerOptions | None = None) -> None:
         self.rt = rt
         check_registration(rt.settings)  # production: no start without a client registration
-        self.options = options or IssuerOptions.from_env(environment=rt.settings.environment)
+        self.options = options or IssuerOptions.from_settings(rt.settings)
         self.types: CredentialTypes = load_credential_types()
         self.configurations: dict[str, Configuration] = {}
         for type_id in self.options.types:
@@ -96,16 +103,18 @@ class Issuer:
         self._records: RecordWriter | None = None
         self._aesgcm: tuple[bytes, AESGCM] | None = None
         self._clients: tuple[object, ClientRegistry] | None = None
-        #: per-worker caches of the modules (claims per grant, wallet status lists, prepared issuers)
-        self.caches: dict[str, Any] = {}
-        rt.on_start(self.check_secrets)
+        #: this worker's caches (:mod:`issuer.caches`)
+        self.claims_cache = ClaimsCache(rt.clock)
+        self.status_tokens = StatusListTokens(rt.clock)
+        self.wallet_status_lists = WalletStatusLists(rt.clock)
+        self.bridge_keys = JwksCache(rt.clock)
+        #: SD-JWT VC issuers per credential type id (one per configured type), rebuilt when the key changes
+        self.sd_jwt_vc_issuers: dict[str, tuple[jose.SigningKey, SdJwtVcIssuer, str]] = {}
 
     @property
     def records(self) -> RecordWriter:
         """The writer of issuance records (:class:`issuer.records.RecordWriter`)."""
         if self._records is None or self._records.db is not self.rt.db:
-            from issuer.records import RecordWriter
-
             self._records = RecordWriter(self.rt.db)
         return self._records
 
@@ -119,11 +128,9 @@ class Issuer:
 
     @property
     def allocator(self) -> IndexAllocator:
-        """This worker's status list index blocks (:class:`issuer.status.IndexAllocator`)."""
+        """This worker's status list index blocks (:class:`issuer.allocation.IndexAllocator`)."""
         if self._allocator is None:
-            from issuer.status import IndexAllocator
-
-            self._allocator = IndexAllocator(self)
+            self._allocator = IndexAllocator(self.rt.db, self.options, self.secret, self.now)
         return self._allocator
 
     # -- identity -----------------------------------------------------------------------------------
@@ -153,6 +160,18 @@ class Issuer:
 
     def population(self) -> SqlPopulationRegister:
         return SqlPopulationRegister(self.rt.db, clock=self.rt.clock)
+
+    async def resolve_person(self, value: object) -> Person:
+        """A person by F/D-number, story alias or person id (:class:`~eidcore.errors.UnknownPerson`, 404, if none)."""
+        if not isinstance(value, str) or not value or len(value) > 64:
+            raise InvalidRequest("person must be an identity number, alias or person id")
+        pop = self.population()
+        if value.isdigit():
+            return await pop.find_by_identifier(value)
+        try:
+            return await pop.get_by_alias(value)
+        except UnknownPerson:
+            return await pop.get_person(value)
 
     def organisations(self) -> SqlOrganisationRegister:
         return SqlOrganisationRegister(self.rt.db, clock=self.rt.clock)
@@ -366,14 +385,5 @@ def _load(raw: bytes | None) -> dict[str, Any] | None:
     return value
 
 
-_ISSUERS: dict[int, tuple[Runtime, Issuer]] = {}
-
-
-def issuer_for(rt: Runtime, options: IssuerOptions | None = None) -> Issuer:
-    """The :class:`Issuer` of this runtime (one per runtime, shared by the service app and the root app)."""
-    entry = _ISSUERS.get(id(rt))
-    if entry is not None and entry[0] is rt and (options is None or entry[1].options == options):
-        return entry[1]
-    issuer = Issuer(rt, options)
-    _ISSUERS[id(rt)] = (rt, issuer)
-    return issuer
+IssuerDep: TypeAlias = NamedDependency[Issuer]
+"""A handler parameter ``issuer: IssuerDep`` gets the app's :class:`Issuer` (litestar dependency ``issuer``)."""

@@ -21,16 +21,15 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import col, select
 
-from eidcore import jose
 from eidcore.credential_types import ClaimPath, CredentialType, pid_claims
 from eidcore.errors import CredentialRequestDenied, InvalidClaim
 from eidcore.formats.mdoc import issue_mdoc
 from eidcore.formats.sd_jwt_vc import SdJwtVcIssuer, StatusReference
 from eidcore.registers import Person
 from eidcore.registers.records import age_on
+from issuer.allocation import Allocation
 from issuer.core import Configuration, Issuer
 from issuer.models import IssMandate
-from issuer.status import Allocation
 
 __all__ = [
     "MAJORITY_AGE", "PARENTAL_SERVICE_AREAS", "Subject", "build_claims", "majority_date", "mandate_ref",
@@ -214,7 +213,7 @@ def _present(claims: Mapping[str, Any], path: ClaimPath) -> bool:
 def _sd_jwt_vc_issuer(issuer: Issuer, ct: CredentialType) -> tuple[SdJwtVcIssuer, str]:
     """The SD-JWT VC issuer and ``vct#integrity`` of a type, built once per signing key (not per request)."""
     key = issuer.signing_key
-    prepared: dict[str, tuple[jose.SigningKey, SdJwtVcIssuer, str]] = issuer.caches.setdefault("sd-jwt-vc", {})
+    prepared = issuer.sd_jwt_vc_issuers
     hit = prepared.get(ct.id)
     if hit is None or hit[0] is not key:
         hit = (key, SdJwtVcIssuer(key, iss=issuer.issuer_id, clock=issuer.rt.clock), ct.type_metadata_integrity())

@@ -1,4 +1,5 @@
-"""User login at the issuer's authorization server: a pluggable identity provider.
+"""User login at the issuer's authorization server (RFC 6749 §4.1.1-§4.1.2, OpenID4VCI 1.0 §5): a pluggable
+identity provider authenticates the user between the authorization endpoint and the redirect with the code.
 
 - :class:`TestLogin` (embedded default): a server-rendered page listing the synthetic persons of the population
   register (search by name or number), where the tester also picks the level of assurance.
@@ -8,7 +9,9 @@
   ``idporten-loa-high`` / ``-substantial`` mapped to a level of assurance, ``pid`` claim = the national
   identity number looked up in the population register.
 
-The level reached is recorded with the authorization and limits what can be issued.
+The level reached is recorded with the authorization and limits what can be issued: :func:`finish_login` ends
+the authorization (RFC 6749 §4.1.2) with a redirect carrying ``code`` and ``iss`` (RFC 9207), or ``error``
+``access_denied`` when the level is too low or the offer was made for another person.
 """
 
 from __future__ import annotations
@@ -16,22 +19,29 @@ from __future__ import annotations
 import html
 import secrets
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
+from litestar import Controller, MediaType, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect
 
 from eidcore import jose
 from eidcore.clock import Clock
-from eidcore.errors import AccessDenied, FormatError, InvalidRequest, LommebokError
+from eidcore.errors import AccessDenied, FormatError, InvalidRequest, LommebokError, NotFound
 from eidcore.identity import LevelOfAssurance, acr_values_at_least, loa_from_acr
 from eidcore.oauth import pkce
 from eidcore.registers import Person
-from issuer.core import Issuer
+from issuer.core import Issuer, IssuerDep
+from issuer.http import body_dto, redirect_with, spec
+from issuer.oauth import minimum_loa
 from issuer.options import IdPortenOptions
+from issuer.schemas import LoginForm, OAuthError
 
-__all__ = ["ADULT_AGE", "CHILD_NOTE", "Authenticated", "IdPorten", "IdentityProvider", "TestLogin", "alone_level",
-           "identity_provider", "login_page"]
+__all__ = ["ADULT_AGE", "CHILD_NOTE", "Authenticated", "IdPorten", "IdentityProvider", "LoginController",
+           "TestLogin", "alone_level", "finish_login", "identity_provider", "login_page"]
 
 ADULT_AGE = 18
 """Below this age (from the register's birth date, on the injected clock's date) a person cannot reach level of
@@ -68,7 +78,7 @@ class TestLogin:
 
     name = "test"
 
-    def __init__(self, issuer: Issuer) -> None:
+    def __init__(self, issuer: IssuerDep) -> None:
         self.issuer = issuer
 
     async def begin(self, session_id: str, session: dict[str, Any], minimum: LevelOfAssurance) -> str:
@@ -80,7 +90,7 @@ class IdPorten:
 
     name = "idporten"
 
-    def __init__(self, issuer: Issuer, options: IdPortenOptions, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, issuer: IssuerDep, options: IdPortenOptions, http: httpx.AsyncClient | None = None) -> None:
         self.issuer = issuer
         self.options = options
         self._http = http
@@ -255,3 +265,93 @@ def parse_loa(value: str | None) -> LevelOfAssurance:
     except ValueError:
         raise InvalidRequest("loa must be low, substantial or high") from None
 
+
+async def finish_login(issuer: Issuer, session_id: str, who: Authenticated) -> Redirect:
+    """Complete the authorization: the level reached decides (RFC 6749 §4.1.2, RFC 9207 ``iss``)."""
+    session = await issuer.consume("login", session_id)
+    if session is None:
+        raise InvalidRequest("the login session is unknown, expired or already used")
+    data = session["par"]
+    out = {"iss": issuer.issuer_id}
+    if data.get("state") is not None:
+        out["state"] = data["state"]
+    needed = minimum_loa(issuer, data["configs"])
+    offer = data.get("offer") or {}
+    if who.loa < needed:
+        out.update(error="access_denied",
+                   error_description=f"the requested credentials need level of assurance {needed.value}")
+        return redirect_with(data["redirect_uri"], out)
+    if offer.get("person_id") and offer["person_id"] != who.person_id:
+        out.update(error="access_denied", error_description="the offer was made for another person")
+        return redirect_with(data["redirect_uri"], out)
+    code = secrets.token_urlsafe(32)
+    await issuer.put("code", code, {**data, "person_id": who.person_id, "loa": who.loa.value,
+                                    "method": who.method}, issuer.options.authorization_code_ttl)
+    out["code"] = code
+    return redirect_with(data["redirect_uri"], out)
+
+
+def _test_login_enabled(issuer: Issuer) -> None:
+    if issuer.options.idporten is not None or issuer.rt.settings.environment == "production":
+        raise NotFound("the test login is not enabled")
+
+
+class LoginController(Controller):
+    """The login step of the authorization (the test login in dev, or ID-porten's redirect back)."""
+
+    path = "/login"
+    tags = ("authorization server",)
+
+    @get(operation_id="testLoginPage", media_type=MediaType.HTML,
+         responses={404: spec(OAuthError, "The test login is not enabled")})
+    async def page(self, issuer: IssuerDep, session: Annotated[str, QueryParameter(max_length=200)],
+                   q: Annotated[str, QueryParameter(max_length=1000)] = "") -> str:
+        """The built-in test login (dev): synthetic persons, searchable, with a chosen level of assurance."""
+        _test_login_enabled(issuer)
+        data = await issuer.get("login", session)
+        if data is None:
+            raise InvalidRequest("the login session is unknown or expired")
+        pop = issuer.population()
+        q = q[:100]
+        persons = await pop.search(q, limit=50) if q.strip() else await pop.list_persons(limit=50)
+        return login_page(issuer, session, q, persons, list(data["par"]["configs"]))
+
+    @post(operation_id="testLoginSubmit", status_code=302, dto=body_dto(LoginForm, "form"), return_dto=None,
+          responses={302: spec(None, "Back to the client with code and iss (or error)"),
+                     400: spec(OAuthError, "invalid_request"),
+                     404: spec(OAuthError, "The test login is not enabled")})
+    async def submit(self, issuer: IssuerDep,
+                     data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+        """Complete the test login: the chosen person at the chosen level of assurance."""
+        _test_login_enabled(issuer)
+        loa = parse_loa(data.loa)
+        person = await issuer.population().get_person(data.person_id[:64])
+        loa = alone_level(person, loa, issuer.rt.clock)  # a child cannot reach level high alone (issue 7)
+        return await finish_login(issuer, data.session, Authenticated(person.person_id, loa, "test"))
+
+    @get("/idporten/callback", operation_id="idportenCallback",
+         responses={302: spec(None, "Back to the client with code and iss (or error)"),
+                    400: spec(OAuthError, "invalid_request")})
+    async def idporten_callback(self, issuer: IssuerDep,
+                                oidc_state: Annotated[str | None, QueryParameter(name="state", max_length=200)] = None,
+                                code: Annotated[str | None, QueryParameter(max_length=2048)] = None,
+                                error: Annotated[str | None, QueryParameter(max_length=200)] = None) -> Redirect:
+        """ID-porten's redirect back (OIDC Core §3.1.2.5): exchange the code, validate the ID token."""
+        idp = identity_provider(issuer)
+        if not isinstance(idp, IdPorten):
+            raise NotFound("ID-porten is not configured")
+        state = oidc_state
+        if not state:
+            raise InvalidRequest("state is required")
+        data = await issuer.get("login", state)
+        if data is None:
+            raise InvalidRequest("the login session is unknown or expired")
+        if error or not code:
+            session = await issuer.consume("login", state)
+            par_data = (session or data)["par"]
+            out = {"iss": issuer.issuer_id, "error": "access_denied", "error_description": "login was not completed"}
+            if par_data.get("state") is not None:
+                out["state"] = par_data["state"]
+            return redirect_with(par_data["redirect_uri"], out)
+        who = await idp.complete(code, data)
+        return await finish_login(issuer, state, who)

@@ -1,71 +1,102 @@
-"""Mandates (fullmakt) at the issuer: listing and revoking granted mandates, and the mandates by law.
+"""Mandates (fullmakt) at the issuer's admin API: recording, listing and revoking granted mandates, and running the
+reconciliation of mandates by law (:mod:`issuer.reconcile`).
 
 Norway's FUFINN work on fullmakter and Folkeregisteret's ``vergemaalEllerFremtidsfullmakt``: a granted mandate
 (principal -> agent, scope, validity) lives in ``iss_mandate`` (fed by ``POST /issuer/admin/mandates``); a mandate
 by law comes from an active guardianship with service areas in the population register (``legal_basis``
-``guardianship``, mandate id ``guardianship-<id>``). :class:`MandateByLaw` (``mandate_by_law``) remembers every
-mandate by law the reconciliation job (:mod:`issuer.reconcile`) has seen, so that it can revoke the agent's mandate
-credentials once the register no longer supports them.
+``guardianship``, mandate id ``guardianship-<id>``), remembered in ``mandate_by_law``
+(:class:`issuer.models.MandateByLaw`).
 
 Revocation sets the credentials' status in the status list (draft-ietf-oauth-status-list §7) and commits before
-the caller answers. Each issuance record names what it was issued for (``subject_ref``: ``mandate:<id>``,
-``guardianship:<id>``, ``parental:<child id>``, ``employment:<orgnr>``, :func:`issuer.credentials.subject_ref`), so
-revoking one mandate revokes only that mandate's credentials (:func:`change_status_by_ref`); the agent's other
-mandates stay valid.
+the caller answers. Each issuance record names what it was issued for (``subject_ref``,
+:func:`issuer.credentials.subject_ref`), so revoking one mandate revokes only that mandate's credentials
+(:func:`issuer.status.revoke_mandate_ref`); the agent's other mandates stay valid.
+
+Scopes (:mod:`eidcore.admin_auth`): ``mandates`` for all of it; ``mandates:write`` (the wallet provider) to record
+and revoke a mandate.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
-from litestar import Request, Response, post
-from litestar.params import FromPath
-from litestar.types import ControllerRouterHandler
-from sqlmodel import Field, SQLModel, col, or_, select
+from litestar import Controller, Response, post
+from litestar.params import Body, FromPath
+from sqlmodel import col, select
 
-from eidcore.errors import InvalidRequest, NotFound
-from issuer.admin import check_admin, json_body, resolve_person
-from issuer.core import Issuer
-from issuer.credentials import mandate_ref
-from issuer.models import IssCredential, IssMandate
-from issuer.status import change_status, subject_id
+from eidcore.api.issuer_admin import (
+    MandateCreated,
+    MandateList,
+    MandateQuery,
+    MandateRequest,
+    MandateRevocation,
+    MandateRevokeRequest,
+    MandateView,
+    ReconcileReport,
+)
+from eidcore.errors import InvalidClaim, InvalidRequest, NotFound
+from issuer.admin import ADMIN_ERRORS, admin_guard_any
+from issuer.core import Issuer, IssuerDep
+from issuer.http import NO_STORE, body_dto, spec
+from issuer.models import IssMandate
+from issuer.reconcile import reconcile
+from issuer.schemas import OAuthError
+from issuer.status import revoke_mandate_ref
 
-__all__ = [
-    "MandateByLaw", "change_status_by_ref", "list_mandates", "mandate_handlers", "mandate_view", "revoke_mandate",
-    "revoke_mandate_ref",
-]
+__all__ = ["MandateController", "create_mandate", "list_mandates", "mandate_view", "revoke_mandate"]
 
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-class MandateByLaw(SQLModel, table=True):
-    """A mandate by law the reconciliation job has seen (no claim values: ids, basis, state)."""
-
-    __tablename__ = "mandate_by_law"
-
-    id: str = Field(primary_key=True, max_length=64, description="guardianship-<id>")
-    basis: str = Field(max_length=32, description="guardianship or parental_responsibility")
-    agent_id: str = Field(max_length=36, index=True)
-    principal_id: str = Field(max_length=36, index=True)
-    active: bool = True
-    first_seen: datetime
-    ended_at: datetime | None = None
+NOT_FOUND = {404: spec(OAuthError, "No such person or mandate")}
 
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=0).isoformat()
 
 
-def mandate_view(m: IssMandate) -> dict[str, Any]:
-    """The JSON view of a granted mandate (person ids, scope, validity, state)."""
-    return {"mandate_id": m.id, "principal_id": m.principal_id, "agent_id": m.agent_id, "scope": m.scope,
-            "legal_basis": m.legal_basis, "valid_from": _iso(m.valid_from), "valid_until": _iso(m.valid_until),
-            "revoked": m.revoked}
+def mandate_view(m: IssMandate) -> MandateView:
+    """The view of a granted mandate (person ids, scope, validity, state)."""
+    return MandateView(mandate_id=m.id, principal_id=m.principal_id, agent_id=m.agent_id, scope=m.scope,
+                       legal_basis=m.legal_basis, valid_from=_iso(m.valid_from), valid_until=_iso(m.valid_until),
+                       revoked=m.revoked)
+
+
+async def create_mandate(issuer: Issuer, body: MandateRequest) -> MandateCreated:
+    """Record a granted mandate (principal grants agent a scope) for later issuance to the agent."""
+    principal = await issuer.resolve_person(body.principal)
+    agent = await issuer.resolve_person(body.agent)
+    if principal.person_id == agent.person_id:
+        raise InvalidRequest("principal and agent must differ")
+    scope = body.scope.model_dump(exclude_none=True)
+    if not scope:
+        raise InvalidRequest("scope must hold service_areas and/or access_packages")
+    for k, v in scope.items():
+        if not all(0 < len(x) <= 200 for x in v):
+            raise InvalidRequest(f"scope.{k} must be a non-empty list of strings")
+    for name, when in (("valid_from", body.valid_from), ("valid_until", body.valid_until)):
+        if when is not None and when.tzinfo is None:
+            raise InvalidRequest(f"{name} needs a time zone")
+    now = issuer.now().replace(microsecond=0)
+    valid_from = body.valid_from or now
+    valid_until = body.valid_until
+    if valid_until is not None and valid_until <= valid_from:
+        raise InvalidRequest("valid_until must be after valid_from")
+    mandate_id = secrets.token_hex(16)
+    sample = {"principal": {"unique_identity": "x"}, "agent": {"unique_identity": "x"}, "scope": scope,
+              "legal_basis": "granted", "valid_from": "2000-01-01T00:00:00Z", "mandate_id": mandate_id}
+    try:
+        issuer.types.get("mandate").validate_claims(sample)
+    except InvalidClaim as exc:
+        raise InvalidRequest(f"the mandate scope is not valid: {exc.description}") from exc
+    async with issuer.rt.db.session() as s:
+        s.add(IssMandate(id=mandate_id, principal_id=principal.person_id, agent_id=agent.person_id, scope=scope,
+                         legal_basis="granted", valid_from=valid_from, valid_until=valid_until, created_at=now))
+        await s.commit()
+    return MandateCreated(mandate_id=mandate_id)
 
 
 async def list_mandates(issuer: Issuer, *, principal_id: str | None = None,
-                        agent_id: str | None = None) -> list[dict[str, Any]]:
+                        agent_id: str | None = None) -> list[MandateView]:
     """Granted mandates of a principal and/or an agent, oldest first."""
     if principal_id is None and agent_id is None:
         raise InvalidRequest("give principal or agent")
@@ -79,42 +110,7 @@ async def list_mandates(issuer: Issuer, *, principal_id: str | None = None,
     return [mandate_view(m) for m in rows]
 
 
-async def change_status_by_ref(issuer: Issuer, action: str, subject_ref: str, *, credential_type: str | None = None,
-                               person_id: str | None = None) -> list[str]:
-    """Revoke, suspend or reinstate the credentials issued for ``subject_ref`` (committed before it returns).
-
-    With ``person_id`` only that person's records are taken, and also that person's records of ``credential_type``
-    that name no ``subject_ref`` (issued before the column existed, or caught between their insert and the
-    reference's update in :func:`issuer.endpoint._issue`): when in doubt, revoke.
-    """
-    if not subject_ref or len(subject_ref) > 100:
-        raise InvalidRequest("subject_ref must be a non-empty string of at most 100 characters")
-    q = select(IssCredential.id)
-    if person_id is not None:
-        q = q.where(IssCredential.subject == subject_id(person_id))
-        if credential_type is not None:
-            q = q.where(or_(col(IssCredential.subject_ref) == subject_ref, col(IssCredential.subject_ref).is_(None)))
-        else:
-            q = q.where(IssCredential.subject_ref == subject_ref)
-    else:
-        q = q.where(IssCredential.subject_ref == subject_ref)
-    if credential_type is not None:
-        q = q.where(IssCredential.type_id == credential_type)
-    async with issuer.rt.db.session() as s:
-        ids = list((await s.exec(q)).all())
-    changed: list[str] = []
-    for cid in ids:
-        changed += await change_status(issuer, action, credential_id=cid)
-    return changed
-
-
-async def revoke_mandate_ref(issuer: Issuer, mandate_id: str, agent_id: str) -> list[str]:
-    """Revoke the mandate credentials ``agent_id`` holds for the mandate ``mandate_id`` (and no other)."""
-    return await change_status_by_ref(issuer, "revoke", mandate_ref(mandate_id), credential_type="mandate",
-                                      person_id=agent_id)
-
-
-async def revoke_mandate(issuer: Issuer, mandate_id: str, *, principal_id: str | None = None) -> dict[str, Any]:
+async def revoke_mandate(issuer: Issuer, mandate_id: str, *, principal_id: str | None = None) -> MandateRevocation:
     """Withdraw a granted mandate: no new credential for it, and its credentials revoked at once (the agent's
     other mandates stay valid).
 
@@ -130,42 +126,47 @@ async def revoke_mandate(issuer: Issuer, mandate_id: str, *, principal_id: str |
         await s.commit()
         await s.refresh(m)
     changed = await revoke_mandate_ref(issuer, m.id, m.agent_id)
-    return {"mandate": mandate_view(m), "updated": len(changed), "credentials": changed}
+    return MandateRevocation(mandate=mandate_view(m), updated=len(changed), credentials=changed)
 
 
-def mandate_handlers(issuer: Issuer) -> list[ControllerRouterHandler]:
-    """Admin routes (bearer admin token): list and revoke granted mandates, run the reconciliation job."""
-    from issuer.reconcile import reconcile
+class MandateController(Controller):
+    """``/admin/mandates``: record, query and revoke granted mandates; reconcile mandates by law."""
 
-    @post("/admin/mandates/query", operation_id="adminListMandates", tags=["admin"], status_code=200)
-    async def list_route(request: Request[Any, Any, Any]) -> Response[Any]:
-        """Granted mandates of a principal and/or an agent: JSON ``{"principal": ..., "agent": ...}`` (identity
-        number, alias or person id), in the body so that no identity number lands in a URL (access logs)."""
-        check_admin(issuer, request)
-        body = await json_body(request)
-        if set(body) - {"principal", "agent"}:
-            raise InvalidRequest("the query takes principal and/or agent only")
-        principal, agent = body.get("principal"), body.get("agent")
-        p = (await resolve_person(issuer, principal)).person_id if principal is not None else None
-        a = (await resolve_person(issuer, agent)).person_id if agent is not None else None
-        return Response({"mandates": await list_mandates(issuer, principal_id=p, agent_id=a)}, headers=NO_STORE)
+    path = "/admin/mandates"
+    tags = ("admin",)
 
-    @post("/admin/mandates/{mandate_id:str}/revoke", operation_id="adminRevokeMandate", tags=["admin"],
-          status_code=200)
-    async def revoke_route(mandate_id: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
-        """Withdraw a granted mandate; its credentials are revoked before the answer.
+    @post(operation_id="adminCreateMandate", status_code=201, dto=body_dto(MandateRequest), return_dto=None,
+          guards=[admin_guard_any("mandates", "mandates:write")], responses={**NOT_FOUND, **ADMIN_ERRORS})
+    async def create(self, issuer: IssuerDep, data: Annotated[MandateRequest, Body()]) -> Response[MandateCreated]:
+        """Record a granted mandate (principal -> agent, scope, validity)."""
+        return Response(await create_mandate(issuer, data), status_code=201, headers=NO_STORE)
 
-        Optional JSON ``{"principal": ...}``: the mandate must be that principal's."""
-        check_admin(issuer, request)
-        body = await json_body(request) if request.headers.get("content-length", "0") != "0" else {}
-        principal = body.get("principal")
-        pid = (await resolve_person(issuer, principal)).person_id if principal is not None else None
+    @post("/query", operation_id="adminListMandates", status_code=200, dto=body_dto(MandateQuery), return_dto=None,
+          guards=[admin_guard_any("mandates")], responses={**NOT_FOUND, **ADMIN_ERRORS})
+    async def query(self, issuer: IssuerDep, data: Annotated[MandateQuery, Body()]) -> Response[MandateList]:
+        """Granted mandates of a principal and/or an agent (identity number, alias or person id), in the body so
+        that no identity number lands in a URL (access logs)."""
+        p = (await issuer.resolve_person(data.principal)).person_id if data.principal is not None else None
+        a = (await issuer.resolve_person(data.agent)).person_id if data.agent is not None else None
+        return Response(MandateList(mandates=await list_mandates(issuer, principal_id=p, agent_id=a)),
+                        headers=NO_STORE)
+
+    @post("/{mandate_id:str}/revoke", operation_id="adminRevokeMandate", status_code=200,
+          dto=body_dto(MandateRevokeRequest, "optional-json"), return_dto=None,
+          guards=[admin_guard_any("mandates", "mandates:write")], responses={**NOT_FOUND, **ADMIN_ERRORS})
+    async def revoke(self, issuer: IssuerDep, mandate_id: FromPath[str],
+                     data: Annotated[MandateRevokeRequest | None, Body(description="Optional")] = None
+                     ) -> Response[MandateRevocation]:
+        """Withdraw a granted mandate; its credentials are revoked before the answer. With ``principal`` the
+        mandate must be that principal's."""
+        principal = data.principal if data is not None else None
+        pid = (await issuer.resolve_person(principal)).person_id if principal is not None else None
         return Response(await revoke_mandate(issuer, mandate_id, principal_id=pid), headers=NO_STORE)
 
-    @post("/admin/mandates/reconcile", operation_id="adminReconcileMandates", tags=["admin"], status_code=200)
-    async def reconcile_route(request: Request[Any, Any, Any]) -> Response[Any]:
+    @post("/reconcile", operation_id="adminReconcileMandates", status_code=200,
+          guards=[admin_guard_any("mandates")], responses=ADMIN_ERRORS)
+    async def reconcile(self, issuer: IssuerDep) -> Response[ReconcileReport]:
         """Run the reconciliation of mandates by law with the population register once (idempotent)."""
-        check_admin(issuer, request)
-        return Response((await reconcile(issuer)).to_json(), headers=NO_STORE)
-
-    return [list_route, revoke_route, reconcile_route]
+        report = await reconcile(issuer)
+        return Response(ReconcileReport(seen=report.seen, new=report.new, ended=report.ended,
+                                        revoked_credentials=report.revoked_credentials), headers=NO_STORE)

@@ -4,24 +4,50 @@ JWKS (RFC 7517 §5), JWT VC Issuer Metadata (SD-JWT VC §5) and SD-JWT VC Type M
 
 ``display`` is localized in nb, nn and en; an ``Accept-Language`` header selects one locale (the answer then
 carries ``Content-Language``), without it every locale is listed.
+
+The documents live at the host root with the issuer's path appended (OpenID4VCI 1.0 §12.2.2, RFC 8414 §3.1;
+:func:`well_known_handlers`, served by the root app) and inside the service under ``/.well-known/...`` for clients
+that look there (:class:`MetadataController`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from litestar import Controller, MediaType, Request, get
+from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, HeaderParameter
+from litestar.response import Response
 
 from eidcore import jose
 from eidcore.credential_types import REQUIRED_LOCALES, CredentialType
+from eidcore.errors import NotFound, UnknownCredentialType
 from eidcore.oauth import client_attestation, dpop
-from issuer.core import PRE_AUTH_GRANT, Configuration, Issuer
+from issuer.core import PRE_AUTH_GRANT, Configuration, Issuer, IssuerDep
+from issuer.http import PUBLIC_CACHE, spec, wants_jwt
+from issuer.schemas import (
+    AuthorizationServerMetadata,
+    CredentialIssuerMetadata,
+    Jwks,
+    JwtVcIssuerMetadata,
+    OAuthError,
+    TypeMetadata,
+)
 
 __all__ = [
+    "MetadataController",
     "as_metadata",
     "credential_issuer_metadata",
     "jwks",
     "jwt_vc_issuer_metadata",
     "pick_locale",
+    "well_known_handlers",
 ]
+
+TAGS_VCI = ["openid4vci"]
+TAGS_AS = ["authorization server"]
 
 ISSUER_DISPLAY = {"nb": "Digitaliseringsdirektoratet (Lommebok)", "nn": "Digitaliseringsdirektoratet (Lommebok)",
                   "en": "Norwegian Digitalisation Agency (Lommebok)"}
@@ -189,3 +215,74 @@ def jwks(issuer: Issuer) -> dict[str, Any]:
 def jwt_vc_issuer_metadata(issuer: Issuer) -> dict[str, Any]:
     """JWT VC Issuer Metadata (SD-JWT VC §5): ``issuer`` and its ``jwks``."""
     return {"issuer": issuer.issuer_id, "jwks": jwks(issuer)}
+
+
+def _localized_headers(locale: str | None) -> dict[str, str]:
+    headers = {**PUBLIC_CACHE, "Vary": "Accept, Accept-Language"}
+    if locale is not None:
+        headers["Content-Language"] = locale
+    return headers
+
+
+def well_known_handlers(suffix: str = "", dependencies: Mapping[str, Provide] | None = None
+                        ) -> list[HTTPRouteHandler]:
+    """The metadata documents at ``/.well-known/<name><suffix>`` (the suffix is the issuer's path at the host
+    root, RFC 8414 §3.1); each handler gets the :class:`Issuer` by injection (from ``dependencies`` when given,
+    else from the app)."""
+    deps = dict(dependencies) if dependencies is not None else None
+
+    @get(f"/.well-known/openid-credential-issuer{suffix}", operation_id="credentialIssuerMetadata", tags=TAGS_VCI,
+         dependencies=deps,
+         responses={200: spec(CredentialIssuerMetadata, "JSON, or a signed JWT "
+                                                                            "(application/jwt, §12.2.3)")})
+    async def credential_issuer(issuer: IssuerDep, request: Request[Any, Any, Any],
+                                accept_language: Annotated[str | None, HeaderParameter(name="accept-language")] = None
+                                ) -> Response[Any]:
+        """Credential Issuer Metadata (OpenID4VCI 1.0 §12.2), localized by Accept-Language; signed
+        (``application/jwt``, §12.2.3) when the client accepts ``application/jwt``."""
+        locale = pick_locale(accept_language)
+        doc = await credential_issuer_metadata(issuer, locale)
+        if wants_jwt(request.headers.get("accept", "")):
+            return Response(signed_metadata(issuer, doc).encode("ascii"), media_type="application/jwt",
+                            headers=_localized_headers(locale))
+        return Response(doc, headers=_localized_headers(locale))
+
+    @get(f"/.well-known/oauth-authorization-server{suffix}", operation_id="authorizationServerMetadata",
+         tags=TAGS_AS, sync_to_thread=False, dependencies=deps,
+         responses={200: spec(AuthorizationServerMetadata, "RFC 8414 §3.2")})
+    def authorization_server(issuer: IssuerDep) -> Response[dict[str, Any]]:
+        """Authorization Server Metadata (RFC 8414 §3)."""
+        return Response(as_metadata(issuer), headers=PUBLIC_CACHE)
+
+    @get(f"/.well-known/jwt-vc-issuer{suffix}", operation_id="jwtVcIssuerMetadata", tags=TAGS_VCI,
+         sync_to_thread=False, dependencies=deps,
+         responses={200: spec(JwtVcIssuerMetadata, "SD-JWT VC §5")})
+    def jwt_vc_issuer(issuer: IssuerDep) -> Response[dict[str, Any]]:
+        """JWT VC Issuer Metadata (SD-JWT VC §5)."""
+        return Response(jwt_vc_issuer_metadata(issuer), headers=PUBLIC_CACHE)
+
+    return [credential_issuer, authorization_server, jwt_vc_issuer]
+
+
+class MetadataController(Controller):
+    """The issuer's keys and type metadata (and, from :func:`well_known_handlers`, its metadata documents)."""
+
+    tags = TAGS_VCI
+
+    @get("/jwks", operation_id="jwks", sync_to_thread=False,
+         responses={200: spec(Jwks, "RFC 7517 §5")})
+    def get_jwks(self, issuer: IssuerDep) -> Response[dict[str, Any]]:
+        """The issuer's public signing keys (RFC 7517 §5)."""
+        return Response(jwks(issuer), headers=PUBLIC_CACHE)
+
+    @get("/type-metadata/{type_id:str}", operation_id="typeMetadata", sync_to_thread=False,
+         responses={200: spec(TypeMetadata, "SD-JWT VC Type Metadata (§6), byte for byte"),
+                    404: spec(OAuthError, "No such credential type")})
+    def type_metadata(self, issuer: IssuerDep, type_id: FromPath[str]) -> Response[bytes]:
+        """SD-JWT VC Type Metadata (§6) of a credential type, byte for byte (``vct#integrity`` covers it)."""
+        try:
+            ct = issuer.types.get(type_id)
+        except UnknownCredentialType:
+            raise NotFound("no such credential type") from None
+        return Response(ct.type_metadata_bytes, media_type=MediaType.JSON,
+                        headers={"Cache-Control": "public, max-age=3600"})

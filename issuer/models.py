@@ -9,6 +9,9 @@
   (``UNIQUE(list_id, idx)`` makes the random index allocation atomic across workers) and ``version`` changes
   with every status change, so cached tokens are rebuilt.
 - :class:`IssMandate`: the issuer-side data source of granted mandates (fullmakt) fed by the admin API.
+- :class:`MandateByLaw` (table ``mandate_by_law``, named before the ``iss_`` prefix rule): every mandate by law
+  (guardianship, parental responsibility) the reconciliation job (:mod:`issuer.reconcile`) has seen, so it can
+  revoke the agent's mandate credentials once the population register no longer supports them. No claim values.
 - :class:`IssSecret`: per-deployment secrets and keys the issuer generates once (token-encryption, seal, DPoP
   nonce and tx_code keys, the request-encryption private key), shared by every worker through the database,
   each wrapped under the deployment's key-encryption key (:mod:`eidcore.kek`), never in clear.
@@ -22,7 +25,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["IssCredential", "IssMandate", "IssSecret", "IssStatusList"]
+__all__ = ["IssCredential", "IssMandate", "IssSecret", "IssStatusList", "MandateByLaw"]
 
 
 class IssStatusList(SQLModel, table=True):
@@ -96,3 +99,17 @@ class IssSecret(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime
+
+
+class MandateByLaw(SQLModel, table=True):
+    """A mandate by law the reconciliation job has seen (no claim values: ids, basis, state)."""
+
+    __tablename__ = "mandate_by_law"
+
+    id: str = Field(primary_key=True, max_length=64, description="guardianship-<id>")
+    basis: str = Field(max_length=32, description="guardianship or parental_responsibility")
+    agent_id: str = Field(max_length=36, index=True)
+    principal_id: str = Field(max_length=36, index=True)
+    active: bool = True
+    first_seen: datetime
+    ended_at: datetime | None = None

@@ -1,26 +1,21 @@
 """Issuer options beyond :class:`eidcore.settings.IssuerSettings` (OpenID4VCI 1.0, RFC 9449, RFC 9126).
 
 ``eidcore/settings.py`` holds the operator-facing issuer settings (wallet attestation required, tx_code length
-and attempt limit, TTLs, batch size, the registered OAuth clients and wallet providers of :mod:`issuer.clients`).
-The rest has safe defaults here; :meth:`IssuerOptions.from_env` reads the ID-porten client configuration
-(``LOMMEBOK_IDPORTEN_ISSUER``, ``LOMMEBOK_IDPORTEN_CLIENT_ID``, ``LOMMEBOK_IDPORTEN_CLIENT_SECRET``), which turns
-the ID-porten identity provider on instead of the test login, and the Token Status List ``ttl``
-(``LOMMEBOK_STATUS_LIST_TTL``, seconds; 300 by default, 30 in dev).
+and attempt limit, TTLs, batch size, the registered OAuth clients and wallet providers of :mod:`issuer.clients`,
+ID-porten, a required attestation challenge, configurations that need a key attestation) and the Token Status
+List ``ttl`` shared with the wallet provider (``LOMMEBOK_STATUS_LIST_TTL``). The protocol knobs have safe defaults
+here; :meth:`IssuerOptions.from_settings` applies the operator's settings. Nothing here reads the environment.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from eidcore.errors import ConfigurationError
+from eidcore.settings import Settings
 
 __all__ = ["DEV_STATUS_LIST_TTL", "IdPortenOptions", "IssuerOptions"]
 
 DEV_STATUS_LIST_TTL = 30
-MIN_STATUS_LIST_TTL = 1
-MAX_STATUS_LIST_TTL = 86400
 
 
 @dataclass(frozen=True)
@@ -72,21 +67,17 @@ class IssuerOptions:
     idporten: IdPortenOptions | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, environment: str = "production") -> IssuerOptions:
-        """Defaults, with ID-porten configured when ``LOMMEBOK_IDPORTEN_ISSUER`` and the client are set, and the
-        status list ``ttl`` from ``LOMMEBOK_STATUS_LIST_TTL`` (seconds; default 300, or 30 when ``environment``
-        is ``dev`` so a revocation shows at verifiers quickly)."""
-        e = os.environ if env is None else env
-        iss, cid, secret = (e.get(f"LOMMEBOK_IDPORTEN_{n}") for n in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET"))
-        idp = IdPortenOptions(iss, cid, secret) if iss and cid and secret else None
-        ttl = DEV_STATUS_LIST_TTL if environment == "dev" else cls.status_list_ttl
-        raw = e.get("LOMMEBOK_STATUS_LIST_TTL")
-        if raw is not None and raw.strip():
-            try:
-                ttl = int(raw)
-            except ValueError:
-                raise ConfigurationError("LOMMEBOK_STATUS_LIST_TTL must be a whole number of seconds") from None
-            if not MIN_STATUS_LIST_TTL <= ttl <= MAX_STATUS_LIST_TTL:
-                raise ConfigurationError(f"LOMMEBOK_STATUS_LIST_TTL must be between {MIN_STATUS_LIST_TTL} and "
-                                         f"{MAX_STATUS_LIST_TTL} seconds")
-        return cls(idporten=idp, status_list_ttl=ttl)
+    def from_settings(cls, settings: Settings) -> IssuerOptions:
+        """The defaults, with what the operator set: ID-porten (which replaces the test login), the status list
+        ``ttl`` (``Settings.status_list_ttl``; 300 s, 30 s in dev so a revocation shows at verifiers quickly), a
+        required attestation challenge and the configurations that need a key attestation."""
+        s = settings.issuer
+        idp = None
+        if s.idporten is not None:
+            idp = IdPortenOptions(s.idporten.issuer, s.idporten.client_id,
+                                  s.idporten.client_secret.get_secret_value(), s.idporten.scope)
+        ttl = settings.status_list_ttl
+        if ttl is None:
+            ttl = DEV_STATUS_LIST_TTL if settings.environment == "dev" else cls.status_list_ttl
+        return cls(idporten=idp, status_list_ttl=ttl, attestation_challenge_required=s.attestation_challenge_required,
+                   key_attestation_required=frozenset(s.key_attestation_required))

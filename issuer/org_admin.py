@@ -16,12 +16,10 @@ role); removing one, or ending the employment, revokes the person's employee rol
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, Response, post
-from litestar.params import FromPath
-from litestar.types import ControllerRouterHandler
+from litestar import Controller, Request, Response, post
+from litestar.params import Body, FromPath
 
 from eidcore import jose
 from eidcore.errors import (
@@ -37,13 +35,12 @@ from eidcore.errors import (
 from eidcore.identity import parse_orgnr
 from eidcore.registers import Person
 from eidcore.registers.records import ADMIN_ACCESS_PACKAGES
-from issuer.admin import json_body, resolve_person
-from issuer.core import Issuer
-from issuer.mandates import change_status_by_ref
+from issuer.core import Issuer, IssuerDep
+from issuer.http import NO_STORE, EncodedBody, body_dto, encoded_body, json_object, spec, validate
+from issuer.schemas import EmploymentEnd, EmploymentEnded, OAuthError, RoleChange, RoleChanged
+from issuer.status import change_status_by_ref
 
-__all__ = ["ORG_ADMIN_CLIENT", "authenticate_admin", "change_role", "end_employment", "org_admin_handlers"]
-
-NO_STORE = {"Cache-Control": "no-store"}
+__all__ = ["ORG_ADMIN_CLIENT", "OrgAdminController", "authenticate_admin", "change_role", "end_employment"]
 
 ORG_ADMIN_CLIENT = "lommebok-org-admin"
 """The client id (ID token ``aud``) of the organisation administration at the bridge."""
@@ -57,8 +54,8 @@ def bridge_issuer(issuer: Issuer) -> str:
 
 
 async def _bridge_keys(issuer: Issuer, kid: str | None) -> dict[str, Any]:
-    cache: dict[str, dict[str, Any]] = issuer.caches.setdefault("oidc-bridge-jwks", {})
-    if kid is None or kid not in cache:
+    cache = issuer.bridge_keys
+    if kid is None or cache.get(kid) is None:
         try:
             r = await issuer.rt.http.get(bridge_issuer(issuer) + "/jwks", timeout=10)
             keys = r.json().get("keys", []) if r.status_code == 200 else []
@@ -66,10 +63,11 @@ async def _bridge_keys(issuer: Issuer, kid: str | None) -> dict[str, Any]:
             raise UpstreamUnavailable("the OpenID Connect bridge's keys cannot be fetched") from exc
         for k in keys:
             if isinstance(k, dict) and isinstance(k.get("kid"), str):
-                cache[k["kid"]] = k
-    if kid is None or kid not in cache:
+                cache.set(k["kid"], k)
+    jwk = cache.get(kid) if kid is not None else None
+    if jwk is None:
         raise InvalidToken("the ID token is not signed by a key of the bridge", headers=_WWW)
-    return cache[kid]
+    return jwk
 
 
 async def authenticate_admin(issuer: Issuer, authorization: str | None, orgnr: str) -> Person:
@@ -118,8 +116,8 @@ def check_orgnr(value: str) -> str:
         raise InvalidRequest(f"not a valid organisation number ({exc.rule})") from None
 
 
-async def _employee(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> Person:
-    person = await resolve_person(issuer, body.get("person"))
+async def _employee(issuer: Issuer, orgnr: str, person_ref: str) -> Person:
+    person = await issuer.resolve_person(person_ref)
     try:
         await issuer.organisations().employment(orgnr, person.person_id)
     except UnknownRegisterRecord:
@@ -127,61 +125,70 @@ async def _employee(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> Person:
     return person
 
 
-async def change_role(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> dict[str, Any]:
+async def change_role(issuer: Issuer, orgnr: str, body: RoleChange) -> RoleChanged:
     """``assign`` or ``remove`` a role code / access package; a removal revokes employee role credentials."""
-    action, role = body.get("action"), body.get("role")
-    if action not in ("assign", "remove"):
-        raise InvalidRequest("action must be assign or remove")
-    if not isinstance(role, str) or not role.strip() or len(role) > 200:
+    role = body.role
+    if not role.strip():
         raise InvalidRequest("role must be a role code or an access package URN")
-    person = await _employee(issuer, orgnr, body)
+    person = await _employee(issuer, orgnr, body.person)
     orgs = issuer.organisations()
     before = await orgs.employment(orgnr, person.person_id)
-    if action == "assign":
+    if body.action == "assign":
         emp = await orgs.assign_role(orgnr, person.person_id, role)
     else:
         emp = await orgs.remove_role(orgnr, person.person_id, role)
     revoked: list[str] = []
-    if action == "remove" and (set(before.roles) | set(before.access_packages)) != (
+    if body.action == "remove" and (set(before.roles) | set(before.access_packages)) != (
             set(emp.roles) | set(emp.access_packages)):
         revoked = await change_status_by_ref(issuer, "revoke", f"employment:{orgnr}", credential_type="employee_role",
                                              person_id=person.person_id)
-    return {"orgnr": orgnr, "roles": list(emp.roles), "access_packages": list(emp.access_packages),
-            "revoked_credentials": len(revoked)}
+    return RoleChanged(orgnr=orgnr, roles=list(emp.roles), access_packages=list(emp.access_packages),
+                       revoked_credentials=len(revoked))
 
 
-async def end_employment(issuer: Issuer, orgnr: str, body: dict[str, Any]) -> dict[str, Any]:
+async def end_employment(issuer: Issuer, orgnr: str, body: EmploymentEnd) -> EmploymentEnded:
     """End the person's employment (from ``on``, default today) and revoke their employee role credentials."""
-    person = await _employee(issuer, orgnr, body)
-    on_raw = body.get("on")
-    try:
-        on = date.fromisoformat(on_raw) if isinstance(on_raw, str) else issuer.now().date()
-    except ValueError:
-        raise InvalidRequest("on must be a date (YYYY-MM-DD)") from None
+    person = await _employee(issuer, orgnr, body.person)
+    on = body.on or issuer.now().date()
     await issuer.organisations().end_employment(orgnr, person.person_id, on=on)
     revoked = await change_status_by_ref(issuer, "revoke", f"employment:{orgnr}", credential_type="employee_role",
                                          person_id=person.person_id)
-    return {"orgnr": orgnr, "ended": on.isoformat(), "revoked_credentials": len(revoked)}
+    return EmploymentEnded(orgnr=orgnr, ended=on.isoformat(), revoked_credentials=len(revoked))
 
 
-def org_admin_handlers(issuer: Issuer) -> list[ControllerRouterHandler]:
+ORG_ERRORS = {400: spec(OAuthError, "invalid_request"),
+              401: spec(OAuthError, "invalid_token: no valid ID token of the bridge"),
+              403: spec(OAuthError, "access_denied: not an administrator of this organisation"),
+              404: spec(OAuthError, "No such person")}
+
+
+class OrgAdminController(Controller):
     """Routes for an organisation's administrator (bearer: an ID token of the bridge for this organisation)."""
 
-    @post("/org/{orgnr:str}/roles", operation_id="orgChangeRole", tags=["organisation admin"], status_code=200)
-    async def roles_route(orgnr: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
-        """Assign or remove a role code / access package of an employee: ``{"action": "assign"|"remove",
-        "person": ..., "role": ...}``; a removal revokes the employee's role credentials."""
-        digits = check_orgnr(orgnr)
-        await authenticate_admin(issuer, request.headers.get("authorization"), digits)
-        return Response(await change_role(issuer, digits, await json_body(request)), headers=NO_STORE)
+    path = "/org/{orgnr:str}"
+    tags = ("organisation admin",)
 
-    @post("/org/{orgnr:str}/employments/end", operation_id="orgEndEmployment", tags=["organisation admin"],
-          status_code=200)
-    async def end_route(orgnr: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
-        """End an employee's employment (``{"person": ..., "on": "YYYY-MM-DD"}``) and revoke their role
+    # the body is read after the administrator is authenticated (a stranger learns nothing from a 400)
+
+    @post("/roles", operation_id="orgChangeRole", status_code=200, dto=body_dto(RoleChange, "encoded"),
+          return_dto=None, responses=ORG_ERRORS)
+    async def roles(self, issuer: IssuerDep, orgnr: FromPath[str], request: Request[Any, Any, Any],
+                    data: Annotated[EncodedBody | None, Body()] = None) -> Response[RoleChanged]:
+        """Assign or remove a role code / access package of an employee; a removal revokes the employee's role
         credentials."""
         digits = check_orgnr(orgnr)
         await authenticate_admin(issuer, request.headers.get("authorization"), digits)
-        return Response(await end_employment(issuer, digits, await json_body(request)), headers=NO_STORE)
+        raw = encoded_body(request, data)
+        body = validate(RoleChange, json_object(raw.raw, raw.content_type))
+        return Response(await change_role(issuer, digits, body), headers=NO_STORE)
 
-    return [roles_route, end_route]
+    @post("/employments/end", operation_id="orgEndEmployment", status_code=200,
+          dto=body_dto(EmploymentEnd, "encoded"), return_dto=None, responses=ORG_ERRORS)
+    async def end(self, issuer: IssuerDep, orgnr: FromPath[str], request: Request[Any, Any, Any],
+                  data: Annotated[EncodedBody | None, Body()] = None) -> Response[EmploymentEnded]:
+        """End an employee's employment (from ``on``, default today) and revoke their role credentials."""
+        digits = check_orgnr(orgnr)
+        await authenticate_admin(issuer, request.headers.get("authorization"), digits)
+        raw = encoded_body(request, data)
+        body = validate(EmploymentEnd, json_object(raw.raw, raw.content_type))
+        return Response(await end_employment(issuer, digits, body), headers=NO_STORE)

@@ -9,7 +9,7 @@ mandate credentials for that basis (and no other: ``subject_ref`` ``guardianship
 in the status list (draft-ietf-oauth-status-list §7).
 
 The job is idempotent and safe to rerun or to run in two workers at once: it records each mandate by law it has
-seen (:class:`issuer.mandates.MandateByLaw`: ``guardianship-<id>``, ``parental-<responsibility id>``), marks one
+seen (:class:`issuer.models.MandateByLaw`: ``guardianship-<id>``, ``parental-<responsibility id>``), marks one
 ended with a conditional ``UPDATE`` (only one run wins), and a revocation is final and repeatable
 (:func:`issuer.status.change_status`).
 """
@@ -26,7 +26,8 @@ from sqlmodel import col, select
 from eidcore.registers.models import RegGuardianship, RegParentalResponsibility, RegPerson
 from issuer.core import Issuer
 from issuer.credentials import majority_date
-from issuer.mandates import MandateByLaw, revoke_mandate_ref
+from issuer.models import MandateByLaw
+from issuer.status import revoke_mandate_ref
 
 __all__ = ["ReconcileReport", "reconcile"]
 

@@ -1,44 +1,46 @@
-"""Status lists of issued credentials (draft-ietf-oauth-status-list-18) and the issuance records.
+"""Token Status Lists of issued credentials (draft-ietf-oauth-status-list-18): the status list endpoint (§8), the
+issuance records' indices, and every status change (§7: revoke, suspend, reinstate).
 
-- Each credential gets an **unused, pseudorandom** index in a list of its type (never sequential: indices must
-  not leak issuance order, HAIP 1.0; never reused). A worker reserves a block of a list's counter with one
-  durable ``UPDATE ... RETURNING`` (:class:`IndexAllocator`) and maps each counter through a keyed permutation of
-  the list's index space (:class:`IndexPermutation`, key from a per-deployment secret), so an issuance costs one
-  ``INSERT`` of its record and one commit. ``UNIQUE(list_id, idx)`` stays the backstop. A list is closed at
-  ``status_list_max_fill`` (the unused entries are the herd) and a new one started.
+- Each credential gets an **unused, pseudorandom** index in a list of its type (:mod:`issuer.allocation`).
 - The list is derived from the issuance records (the durable truth); ``version`` changes with every status
-  change, and signed JWT / CWT tokens are cached per (list, version, form) for up to half their ``ttl``.
-- A status change commits before the admin API answers (durable revocation).
+  change, and signed JWT / CWT tokens are cached per (list, version, form) for up to half their ``ttl``
+  (:class:`issuer.caches.StatusListTokens`).
+- A status change commits before the caller answers (durable revocation): by selector (:func:`change_status`),
+  by what the credentials were issued for (:func:`change_status_by_ref`, ``subject_ref``) and for one mandate
+  (:func:`revoke_mandate_ref`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import hmac
-import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import timedelta
+from typing import Annotated, Any
 
-from sqlalchemy import insert, update
-from sqlmodel import col, select
+from litestar import Controller, Request, get
+from litestar.params import FromPath, HeaderParameter
+from litestar.response import Response
+from sqlalchemy import update
+from sqlmodel import col, or_, select
 
 from eidcore.errors import InvalidRequest, NotFound, StorageUnavailable
 from eidcore.runtime import pseudonym
 from eidcore.status_list import StatusList, StatusValue, issue_cwt, issue_jwt
-from issuer.core import Configuration, Issuer
+from issuer.allocation import BITS, Allocation, IndexAllocator, IndexPermutation
+from issuer.caches import Form, ListToken
+from issuer.core import Configuration, Issuer, IssuerDep
+from issuer.credentials import mandate_ref
+from issuer.http import spec
 from issuer.models import IssCredential, IssStatusList
 from issuer.records import DuplicateRecord
+from issuer.schemas import OAuthError
 
 __all__ = [
-    "Allocation", "IndexAllocator", "IndexPermutation", "IssuedRecord", "allocate", "change_status", "list_token",
-    "subject_id",
+    "ACTIONS", "BITS", "Allocation", "IndexAllocator", "IndexPermutation", "StatusListController", "allocate",
+    "change_status", "change_status_by_ref", "list_token", "revoke_mandate_ref", "status_uri", "subject_id",
 ]
 
-BITS = 2
 ACTIONS: dict[str, int] = {"revoke": StatusValue.INVALID, "suspend": StatusValue.SUSPENDED,
                            "reinstate": StatusValue.VALID}
 
@@ -48,134 +50,8 @@ def subject_id(person_id: str) -> str:
     return pseudonym(person_id, salt="lommebok-issuer-subject")
 
 
-@dataclass(frozen=True)
-class IssuedRecord:
-    """What one credential of a batch needs recorded."""
-
-    holder_jkt: str
-
-
-@dataclass(frozen=True)
-class Allocation:
-    credential_id: str
-    list_id: str
-    idx: int
-    uri: str
-    valid_from: datetime
-    valid_until: datetime
-
-
 def status_uri(issuer: Issuer, list_id: str) -> str:
     return issuer.url(f"/status/{list_id}")
-
-
-class IndexPermutation:
-    """A keyed pseudorandom permutation of ``range(size)`` (a Feistel network with cycle-walking).
-
-    Counter value ``c`` of a list maps to index ``permute(c)``: distinct counters give distinct indices (never
-    reused), and without the key the indices look random and do not reveal issuance order (never sequential).
-    """
-
-    ROUNDS = 8
-
-    def __init__(self, key: bytes, size: int) -> None:
-        if size < 2:
-            raise ValueError("a status list needs at least two entries")
-        self.size = size
-        bits = max(2, (size - 1).bit_length())
-        bits += bits % 2
-        self.half = bits // 2
-        self.mask = (1 << self.half) - 1
-        self._macs = [hmac.new(key, bytes([r]), hashlib.sha256) for r in range(self.ROUNDS)]
-
-    def _f(self, r: int, value: int) -> int:
-        m = self._macs[r].copy()
-        m.update(value.to_bytes(8, "big"))
-        return int.from_bytes(m.digest()[:8], "big") & self.mask
-
-    def _encrypt(self, x: int) -> int:
-        left, right = x >> self.half, x & self.mask
-        for r in range(self.ROUNDS):
-            left, right = right, left ^ self._f(r, right)
-        return (left << self.half) | right
-
-    def permute(self, counter: int) -> int:
-        """The index of ``counter`` (``0 <= counter < size``); cycle-walks until inside ``range(size)``."""
-        if not 0 <= counter < self.size:
-            raise ValueError("counter outside the list")
-        x = self._encrypt(counter)
-        while x >= self.size:
-            x = self._encrypt(x)
-        return x
-
-
-@dataclass
-class _Block:
-    """Counters ``[next, end)`` of one list, reserved durably for this worker."""
-
-    list_id: str
-    size: int
-    next: int
-    end: int
-
-
-class IndexAllocator:
-    """Per-worker blocks of status list counters, each reserved with one durable write.
-
-    ``UPDATE iss_status_list SET allocated = allocated + k ... RETURNING`` moves a list's counter past a block
-    (row-locked, so two workers never get the same counters); the worker hands the block's counters out from
-    memory and maps each through the list's :class:`IndexPermutation`. Counters of a block a worker did not use
-    before it stopped are skipped for ever (never reused). ``UNIQUE(list_id, idx)`` stays the backstop.
-    """
-
-    def __init__(self, issuer: Issuer) -> None:
-        self.issuer = issuer
-        self._blocks: dict[str, _Block] = {}
-        self._perms: dict[str, IndexPermutation] = {}
-        self._lock = asyncio.Lock()
-
-    async def _permutation(self, list_id: str, size: int) -> IndexPermutation:
-        perm = self._perms.get(list_id)
-        if perm is None:
-            root = await self.issuer.secret("status-index-key")
-            perm = IndexPermutation(hmac.new(root, list_id.encode(), hashlib.sha256).digest(), size)
-            self._perms[list_id] = perm
-        return perm
-
-    async def _reserve(self, type_id: str, want: int) -> _Block:
-        opts = self.issuer.options
-        limit = max(1, int(opts.status_list_size * opts.status_list_max_fill))
-        k = max(want, min(opts.status_block_size, limit))
-        if k > limit:
-            raise InvalidRequest("the batch is larger than a status list may hold")
-        tbl = IssStatusList.__table__  # type: ignore[attr-defined]
-        for _attempt in range(8):
-            pick = (select(tbl.c.id).where(tbl.c.type_id == type_id, tbl.c.active, tbl.c.allocated + k <= limit)
-                    .order_by(tbl.c.created_at).limit(1).scalar_subquery())
-            stmt = (update(tbl).where(tbl.c.id == pick, tbl.c.allocated + k <= limit)
-                    .values(allocated=tbl.c.allocated + k).returning(tbl.c.id, tbl.c.size, tbl.c.allocated))
-            async with self.issuer.rt.db.engine.begin() as conn:
-                row = (await conn.execute(stmt)).first()
-            if row is not None:
-                list_id, size, allocated = row
-                return _Block(str(list_id), int(size), int(allocated) - k, int(allocated))
-            async with self.issuer.rt.db.engine.begin() as conn:  # every list of the type is full: a new one
-                await conn.execute(insert(tbl).values(
-                    id=secrets.token_urlsafe(12), type_id=type_id, bits=BITS, size=opts.status_list_size,
-                    allocated=0, version=0, created_at=self.issuer.now(), active=True))
-        raise StorageUnavailable("could not reserve status list indices; try again")
-
-    async def take(self, type_id: str, n: int) -> tuple[str, list[int]]:
-        """``n`` fresh indices in one list of ``type_id`` (reserving a new block when this one runs out)."""
-        async with self._lock:
-            block = self._blocks.get(type_id)
-            if block is None or block.end - block.next < n:
-                block = await self._reserve(type_id, n)
-                self._blocks[type_id] = block
-            counters = range(block.next, block.next + n)
-            block.next += n
-        perm = await self._permutation(block.list_id, block.size)
-        return block.list_id, [perm.permute(c) for c in counters]
 
 
 async def allocate(
@@ -255,17 +131,39 @@ async def change_status(
     return changed
 
 
-@dataclass(frozen=True)
-class ListToken:
-    body: bytes
-    media_type: str
-    etag: str
-    max_age: int
+async def change_status_by_ref(issuer: Issuer, action: str, subject_ref: str, *, credential_type: str | None = None,
+                               person_id: str | None = None) -> list[str]:
+    """Revoke, suspend or reinstate the credentials issued for ``subject_ref`` (committed before it returns).
+
+    With ``person_id`` only that person's records are taken, and also that person's records of ``credential_type``
+    that name no ``subject_ref`` (issued before the column existed, or caught between their insert and the
+    reference's update in :func:`issuer.credential.issue`): when in doubt, revoke.
+    """
+    if not subject_ref or len(subject_ref) > 100:
+        raise InvalidRequest("subject_ref must be a non-empty string of at most 100 characters")
+    q = select(IssCredential.id)
+    if person_id is not None:
+        q = q.where(IssCredential.subject == subject_id(person_id))
+        if credential_type is not None:
+            q = q.where(or_(col(IssCredential.subject_ref) == subject_ref, col(IssCredential.subject_ref).is_(None)))
+        else:
+            q = q.where(IssCredential.subject_ref == subject_ref)
+    else:
+        q = q.where(IssCredential.subject_ref == subject_ref)
+    if credential_type is not None:
+        q = q.where(IssCredential.type_id == credential_type)
+    async with issuer.rt.db.session() as s:
+        ids = list((await s.exec(q)).all())
+    changed: list[str] = []
+    for cid in ids:
+        changed += await change_status(issuer, action, credential_id=cid)
+    return changed
 
 
-_TOKENS: dict[tuple[int, str, int, str], tuple[int, ListToken]] = {}
-
-Form = Literal["jwt", "cwt"]
+async def revoke_mandate_ref(issuer: Issuer, mandate_id: str, agent_id: str) -> list[str]:
+    """Revoke the mandate credentials ``agent_id`` holds for the mandate ``mandate_id`` (and no other)."""
+    return await change_status_by_ref(issuer, "revoke", mandate_ref(mandate_id), credential_type="mandate",
+                                      person_id=agent_id)
 
 
 async def list_token(issuer: Issuer, list_id: str, form: Form) -> ListToken:
@@ -277,11 +175,10 @@ async def list_token(issuer: Issuer, list_id: str, form: Form) -> ListToken:
         row = await s.get(IssStatusList, list_id)
         if row is None:
             raise NotFound("no such status list")
-        key = (id(issuer), list_id, row.version, form)
-        cached = _TOKENS.get(key)
-        now = issuer.timestamp()
-        if cached is not None and now - cached[0] < max(1, opts.status_list_ttl // 2):
-            return cached[1]
+        version = row.version
+        cached = issuer.status_tokens.get((list_id, version, form))
+        if cached is not None:
+            return cached
         entries = (await s.exec(
             select(IssCredential.idx, IssCredential.status).where(IssCredential.list_id == list_id,
                                                                  IssCredential.status != 0)
@@ -300,8 +197,34 @@ async def list_token(issuer: Issuer, list_id: str, form: Form) -> ListToken:
                          ttl=opts.status_list_ttl, iss=issuer.issuer_id, include_x5chain=True)
         media = "application/statuslist+cwt"
     token = ListToken(body, media, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', max(1, opts.status_list_ttl))
-    stale = [k for k in _TOKENS if k[0] == id(issuer) and k[1] == list_id]
-    for k in stale:
-        del _TOKENS[k]
-    _TOKENS[key] = (now, token)
+    issuer.status_tokens.set((list_id, version, form), token, ttl=max(1, opts.status_list_ttl // 2))
     return token
+
+
+STATUS_MEDIA = {"application/statuslist+jwt": "jwt", "application/statuslist+cwt": "cwt"}
+
+
+class StatusListController(Controller):
+    """The status list endpoint (draft-ietf-oauth-status-list-18 §8): JWT by default, CWT by ``Accept``."""
+
+    path = "/status"
+    tags = ("status list",)
+
+    @get("/{list_id:str}", operation_id="statusList",
+         responses={200: spec(bytes, "A Status List Token (application/statuslist+jwt or "
+                                                         "application/statuslist+cwt)",
+                                      media_type="application/statuslist+jwt"),
+                    304: spec(None, "Not modified (If-None-Match)"),
+                    404: spec(OAuthError, "No such status list")})
+    async def status_list(self, issuer: IssuerDep, list_id: FromPath[str], request: Request[Any, Any, Any],
+                          if_none_match: Annotated[str | None, HeaderParameter(name="if-none-match")] = None
+                          ) -> Response[bytes]:
+        """A Status List Token; ``ttl`` and ``max-age`` are the list's ``ttl`` (a relying party sees a revocation
+        within ``ttl`` seconds); ``ETag`` / ``If-None-Match`` answer 304."""
+        accept = request.headers.get("accept", "")
+        form: Form = "cwt" if "application/statuslist+cwt" in accept else "jwt"
+        tok = await list_token(issuer, list_id, form)
+        headers = {"ETag": tok.etag, "Cache-Control": f"public, max-age={tok.max_age}", "Vary": "Accept"}
+        if if_none_match == tok.etag:
+            return Response(b"", status_code=304, headers=headers)
+        return Response(tok.body, media_type=tok.media_type, headers=headers)

@@ -10,7 +10,6 @@ an unreachable list, ``invalid_client`` for one that does not verify).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,25 +60,21 @@ async def _fetch(issuer: Issuer, uri: str) -> VerifiedStatusList:
 
 async def status_list(issuer: Issuer, uri: str) -> VerifiedStatusList:
     """The verified list at ``uri``, from the cache while its ``ttl`` lasts (one fetch at a time per list)."""
-    cache: dict[str, tuple[int, VerifiedStatusList]] = issuer.caches.setdefault("wallet-status", {})
-    locks: dict[str, asyncio.Lock] = issuer.caches.setdefault("wallet-status-locks", {})
-    now = issuer.timestamp()
+    cache = issuer.wallet_status_lists
     hit = cache.get(uri)
-    if hit is not None and now < hit[0]:
-        return hit[1]
-    if len(cache) > 64:  # a handful of wallet providers; drop the expired
-        for stale in [u for u, (until, _) in cache.items() if until <= now]:
-            del cache[stale]
-            locks.pop(stale, None)
-    async with locks.setdefault(uri, asyncio.Lock()):
+    if hit is not None:
+        return hit
+    async with cache.lock(uri):
         hit = cache.get(uri)
-        if hit is not None and now < hit[0]:
-            return hit[1]
+        if hit is not None:
+            return hit
         verified = await _fetch(issuer, uri)
         fetched = issuer.timestamp()
         until = verified.cache_until(fetched)
         limit = fetched + (MAX_CACHE_SECONDS if verified.ttl is not None else DEFAULT_CACHE_SECONDS)
-        cache[uri] = (min(until, limit) if until is not None else limit, verified)
+        keep = (min(until, limit) if until is not None else limit) - fetched
+        if keep > 0:
+            cache.set(uri, verified, ttl=keep)
         return verified
 
 

@@ -92,8 +92,8 @@ def create_root_app(settings: Settings, services: Sequence[ServiceName] = SERVIC
         return page
 
     well_known: list[Any] = []
-    for s in services:
-        well_known.extend(SERVICE_MODULES[s].well_known_handlers(rt))
+    for s, app in zip(services, apps, strict=True):  # served by each service's own objects (one Issuer, not two)
+        well_known.extend(SERVICE_MODULES[s].well_known_handlers(app))
 
     # Mounted apps get no lifespan events of their own: run their hooks (background tasks such as the
     # verifier's retention) after the shared runtime has started, and stop them before it stops.

@@ -64,8 +64,9 @@ def _router(verifier: Verifier, bridge: Bridge) -> Router:
     )
 
 
-def well_known_handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
-    """Handlers that live at the host root (``/.well-known/...``), outside the service's mount path."""
+def well_known_handlers(app: Litestar) -> Sequence[ControllerRouterHandler]:
+    """Handlers that live at the host root (``/.well-known/...``), outside the service ``app``'s mount path."""
+    rt: Runtime = app.state["runtime"]
     return [*oidc_well_known_handlers(rt)]
 
 

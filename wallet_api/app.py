@@ -616,8 +616,8 @@ def handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
         *mandates.handlers(rt)])]
 
 
-def well_known_handlers(rt: Runtime) -> Sequence[ControllerRouterHandler]:
-    """Handlers that live at the host root (``/.well-known/...``), outside the service's mount path."""
+def well_known_handlers(app: Litestar) -> Sequence[ControllerRouterHandler]:
+    """Handlers that live at the host root (``/.well-known/...``), outside the service ``app``'s mount path."""
     return []
 
 

@@ -15,9 +15,9 @@ from eidcore.storage import ServiceSchema
 
 def _models() -> tuple[ModuleType, ...]:
     """The modules defining this service's tables (imported on first use, after the service's own imports)."""
-    from issuer import mandates, models
+    from issuer import models
 
-    return (models, mandates)
+    return (models,)
 
 
 SCHEMA = ServiceSchema("issuer", Path(__file__).parent / "versions", _models)

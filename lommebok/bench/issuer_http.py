@@ -91,9 +91,9 @@ async def _rate(fn: Callable[[], Awaitable[object]], rounds: int) -> float:
 
 
 async def _bench(n: int, backends: Backends) -> dict[str, float]:
-    from issuer.core import issuer_for
+    from issuer.app import issuer_of
     from issuer.credentials import Subject, build_claims, sign_credential
-    from issuer.endpoint import verify_proofs
+    from issuer.proofs import verify_proofs
     from issuer.status import allocate
     from lommebok.app import create_root_app
 
@@ -124,7 +124,7 @@ async def _bench(n: int, backends: Backends) -> dict[str, float]:
             issuer_ops = max(issuer_ops, await _drive(client, n // ROUNDS, headers))
             bare_ops = max(bare_ops, await _drive(bare_client, n // ROUNDS, headers))
 
-        issuer = issuer_for(rt)
+        issuer = issuer_of(app)
         conf = issuer.configurations[CONFIG]
         kari = await issuer.population().get_by_alias("kari")
         subject = Subject(kari.person_id)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from eidcore import jose
-from issuer.core import issuer_for
+from issuer.app import issuer_of
 from issuer.models import IssCredential, IssStatusList
 from issuer.status import IndexAllocator
 
@@ -19,9 +19,9 @@ SQLITE_ONLY = pytest.mark.parametrize("stack", ["sqlite-memory"], indirect=True)
 
 
 async def test_two_workers_reserve_disjoint_blocks(h: Any) -> None:
-    issuer = issuer_for(h.rt)
+    issuer = issuer_of(h.stack.app)
     block = issuer.options.status_block_size
-    workers = [IndexAllocator(issuer), IndexAllocator(issuer)]
+    workers = [IndexAllocator(issuer.rt.db, issuer.options, issuer.secret, issuer.now) for _ in range(2)]
     taken: list[tuple[str, int]] = []
     for i in range(block + 5):  # past the first block of each worker
         list_id, indices = await workers[i % 2].take("youth", 1)

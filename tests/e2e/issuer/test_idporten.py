@@ -20,8 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from eidcore import jose
 from eidcore.encoding import b64u_encode
 from eidcore.oauth import pkce
-from issuer.core import issuer_for
-from issuer.options import IdPortenOptions, IssuerOptions
 from wallet_api.holder.vci import VciClient, fetch_metadata
 
 IDP = "https://idporten.fake"
@@ -90,14 +88,17 @@ class Router(httpx.AsyncBaseTransport):
 
 @pytest.fixture
 async def idp_stack(tmp_path: Path) -> AsyncIterator[tuple[Any, FakeIdp]]:
+    from pydantic import SecretStr
+
     from eidcore.runtime import Runtime
-    from eidcore.settings import Settings
+    from eidcore.settings import IdPortenSettings, IssuerSettings, Settings
     from lommebok.app import create_root_app
 
     idp = FakeIdp()
-    settings = Settings(data_dir=tmp_path / "var", public_base_url="http://localhost:8000")
+    settings = Settings(data_dir=tmp_path / "var", public_base_url="http://localhost:8000",
+                        issuer=IssuerSettings(idporten=IdPortenSettings(issuer=IDP, client_id="lommebok-issuer",
+                                                                        client_secret=SecretStr("s3cret"))))
     rt = Runtime(settings)
-    issuer_for(rt, IssuerOptions(idporten=IdPortenOptions(IDP, "lommebok-issuer", "s3cret")))
     app = create_root_app(settings, runtime=rt)
     rt.route_outbound(Router(idp, httpx.ASGITransport(app=app)))  # type: ignore[arg-type]
     await rt.start()

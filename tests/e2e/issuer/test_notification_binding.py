@@ -68,9 +68,9 @@ async def test_notification_survives_refresh_token_rotation(h: Any) -> None:
 async def test_forged_or_legacy_notification_id_is_refused(h: Any) -> None:
     """A notification id sealed without a grant (the old form) or altered is unknown: 400, never 500."""
     _, tok, nid = await _issued(h, "kari")
-    from issuer.core import issuer_for
+    from issuer.app import issuer_of
 
-    legacy = await issuer_for(h.rt).seal("notification", b"x" * 22)
+    legacy = await issuer_of(h.stack.app).seal("notification", b"x" * 22)
     for bad in (legacy, nid[:-2] + ("AA" if not nid.endswith("AA") else "BB"), "not-a-notification-id"):
         r = await h.stack.client.post(NOTIFY, json={"notification_id": bad, "event": "credential_accepted"},
                                       headers={"Authorization": f"Bearer {tok.access_token}"})

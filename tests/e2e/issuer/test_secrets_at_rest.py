@@ -19,7 +19,8 @@ from eidcore import jose
 from eidcore.errors import ConfigurationError
 from eidcore.kek import LocalKek, is_wrapped
 from eidcore.runtime import Runtime
-from issuer.core import Issuer, issuer_for
+from issuer.app import create_app, issuer_of
+from issuer.core import Issuer
 from tests.e2e.issuer.conftest import Helper
 
 
@@ -51,12 +52,12 @@ async def _second_runtime(h: Helper, kek: LocalKek | None = None) -> tuple[Runti
     rt = Runtime(h.stack.settings, clock=h.rt.clock)
     if kek is not None:
         rt.use_kek(kek)
-    return rt, Issuer(rt)
+    return rt, issuer_of(create_app(runtime=rt))
 
 
 async def test_the_secret_table_yields_no_key_to_forge_an_access_token(h: Helper) -> None:
     client, tok = await h.pre_authorized_token("amir", ["pid_vc_sd_jwt"])
-    issuer = issuer_for(h.rt)
+    issuer = issuer_of(h.stack.app)
     await issuer.secret("seal-key")
     await issuer.request_encryption_key()
     rows = await _rows(h.rt)
@@ -80,7 +81,7 @@ async def test_the_secret_table_yields_no_key_to_forge_an_access_token(h: Helper
 
 
 async def test_a_secret_moved_to_another_row_does_not_unwrap(h: Helper) -> None:
-    issuer = issuer_for(h.rt)
+    issuer = issuer_of(h.stack.app)
     await issuer.secret("seal-key")
     await issuer.secret("dpop-nonce-key")
     rows = await _rows(h.rt)
@@ -93,7 +94,7 @@ async def test_a_secret_moved_to_another_row_does_not_unwrap(h: Helper) -> None:
 
 
 async def test_a_wrong_kek_stops_the_start_with_a_clear_error(h: Helper) -> None:
-    await issuer_for(h.rt).secret("seal-key")
+    await issuer_of(h.stack.app).secret("seal-key")
     rt, _ = await _second_runtime(h, LocalKek.generate())
     try:
         with pytest.raises(ConfigurationError, match="LOMMEBOK_KEK"):
@@ -103,7 +104,7 @@ async def test_a_wrong_kek_stops_the_start_with_a_clear_error(h: Helper) -> None
 
 
 async def test_the_same_kek_in_another_process_unwraps_every_secret(h: Helper) -> None:
-    issuer = issuer_for(h.rt)
+    issuer = issuer_of(h.stack.app)
     seal = await issuer.secret("seal-key")
     rt, other = await _second_runtime(h)
     try:
@@ -114,7 +115,7 @@ async def test_the_same_kek_in_another_process_unwraps_every_secret(h: Helper) -
 
 
 async def test_a_legacy_plaintext_secret_is_wrapped_at_start(h: Helper) -> None:
-    issuer = issuer_for(h.rt)
+    issuer = issuer_of(h.stack.app)
     await issuer.secret("seal-key")
     legacy = secrets.token_bytes(32)
     await _set_row(h.rt, "seal-key", legacy)  # as an older deployment wrote it
@@ -130,7 +131,7 @@ async def test_a_legacy_plaintext_secret_is_wrapped_at_start(h: Helper) -> None:
 
 
 async def test_a_legacy_plaintext_secret_is_wrapped_on_first_read(h: Helper) -> None:
-    issuer = issuer_for(h.rt)
+    issuer = issuer_of(h.stack.app)
     await issuer.secret("dpop-nonce-key")
     legacy = secrets.token_bytes(32)
     await _set_row(h.rt, "dpop-nonce-key", legacy)
@@ -141,7 +142,7 @@ async def test_a_legacy_plaintext_secret_is_wrapped_on_first_read(h: Helper) -> 
 
 
 async def test_a_rotated_kek_still_unwraps_and_rewraps_under_the_new_key(h: Helper) -> None:
-    issuer = issuer_for(h.rt)
+    issuer = issuer_of(h.stack.app)
     seal = await issuer.secret("seal-key")
     old_id = h.rt.kek.key_id
     assert isinstance(h.rt.kek, LocalKek)

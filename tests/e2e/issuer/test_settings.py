@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 
 from eidcore.errors import InvalidClient, InvalidProof
-from issuer.core import issuer_for
-from issuer.options import IssuerOptions
 
 
-async def _stack(tmp: Path, options: IssuerOptions) -> Any:
+async def _stack(tmp: Path, **issuer_settings: Any) -> Any:
     import httpx
 
     from eidcore.runtime import Runtime
@@ -22,9 +20,8 @@ async def _stack(tmp: Path, options: IssuerOptions) -> Any:
     from tests.e2e.conftest import Stack
 
     settings = Settings(data_dir=tmp / "var", public_base_url="http://localhost:8000",
-                        issuer=IssuerSettings(require_wallet_attestation=True))
+                        issuer=IssuerSettings(require_wallet_attestation=True, **issuer_settings))
     rt = Runtime(settings)
-    issuer_for(rt, options)
     app = create_root_app(settings, runtime=rt)
     rt.route_outbound(httpx.ASGITransport(app=app))  # type: ignore[arg-type]
     await rt.start()
@@ -34,8 +31,8 @@ async def _stack(tmp: Path, options: IssuerOptions) -> Any:
 
 
 async def test_required_attestation_challenge_and_key_attestation(tmp_path: Path, helper_cls: Any) -> None:
-    stack = await _stack(tmp_path, IssuerOptions(attestation_challenge_required=True,
-                                                 key_attestation_required=frozenset({"youth_vc_sd_jwt"})))
+    stack = await _stack(tmp_path, attestation_challenge_required=True,
+                         key_attestation_required=("youth_vc_sd_jwt",))
     try:
         h = helper_cls(stack)
         meta = (await stack.client.get("/.well-known/oauth-authorization-server/issuer")).json()

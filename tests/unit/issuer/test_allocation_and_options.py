@@ -6,10 +6,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from pydantic import ValidationError
 
-from eidcore.errors import ConfigurationError
-from issuer.app import _wants_jwt
-from issuer.endpoint import ClaimsCache
+from eidcore.clock import OffsetClock
+from eidcore.settings import IssuerSettings, Settings
+from issuer.caches import ClaimsCache
+from issuer.http import wants_jwt as _wants_jwt
 from issuer.options import DEV_STATUS_LIST_TTL, IssuerOptions
 from issuer.status import IndexPermutation
 
@@ -33,23 +35,29 @@ def test_index_permutation_is_keyed_and_not_sequential() -> None:
 
 
 def test_claims_cache_expires_and_is_bounded() -> None:
-    cache = ClaimsCache(max_entries=2)
-    cache.put(("t1", "pid"), {"a": 1}, expires=100.0)
-    assert cache.get(("t1", "pid"), now=99.0) == {"a": 1}
-    assert cache.get(("t1", "pid"), now=100.0) is None
+    clock = OffsetClock()
+    cache = ClaimsCache(clock, maxsize=2)
+    cache.set(("t1", "pid"), {"a": 1}, ttl=100.0)
+    clock.advance(99)
+    assert cache.get(("t1", "pid")) == {"a": 1}
+    clock.advance(1)
+    assert cache.get(("t1", "pid")) is None
     for i in range(3):
-        cache.put((f"t{i}", "pid"), {"i": i}, expires=1000.0)
-    assert cache.get(("t0", "pid"), now=1.0) is None, "the oldest entry leaves first"
-    assert cache.get(("t2", "pid"), now=1.0) == {"i": 2}
+        cache.set((f"t{i}", "pid"), {"i": i}, ttl=1000.0)
+    assert cache.get(("t0", "pid")) is None, "the oldest entry leaves first"
+    assert cache.get(("t2", "pid")) == {"i": 2}
 
 
-def test_status_list_ttl_from_the_environment() -> None:
-    assert IssuerOptions.from_env({}, environment="dev").status_list_ttl == DEV_STATUS_LIST_TTL == 30
-    assert IssuerOptions.from_env({}, environment="production").status_list_ttl == 300
-    assert IssuerOptions.from_env({"LOMMEBOK_STATUS_LIST_TTL": "120"}, environment="dev").status_list_ttl == 120
+def test_status_list_ttl_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert IssuerOptions.from_settings(Settings(environment="dev")).status_list_ttl == DEV_STATUS_LIST_TTL == 30
+    prod = Settings.model_construct(environment="production", issuer=IssuerSettings(), status_list_ttl=None)
+    assert IssuerOptions.from_settings(prod).status_list_ttl == 300
+    monkeypatch.setenv("LOMMEBOK_STATUS_LIST_TTL", "120")
+    assert IssuerOptions.from_settings(Settings(environment="dev")).status_list_ttl == 120
     for bad in ("soon", "0", "-5", "999999"):
-        with pytest.raises(ConfigurationError, match="LOMMEBOK_STATUS_LIST_TTL"):
-            IssuerOptions.from_env({"LOMMEBOK_STATUS_LIST_TTL": bad})
+        monkeypatch.setenv("LOMMEBOK_STATUS_LIST_TTL", bad)
+        with pytest.raises(ValidationError, match="status_list_ttl"):
+            Settings(environment="dev")
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 
+from eidcore.errors import ConfigurationError
 from eidcore.settings import Settings, check_registered_redirect_uri, load_settings
 from issuer.clients import redirect_uri_matches
 from issuer.metadata import pick_locale
@@ -33,12 +34,16 @@ def test_pick_locale(header: str | None, expected: str | None) -> None:
     assert pick_locale(header) == expected
 
 
-def test_options_from_env_configure_idporten_only_when_complete() -> None:
-    assert IssuerOptions.from_env({}).idporten is None
-    partial = {"LOMMEBOK_IDPORTEN_ISSUER": "https://idporten.no", "LOMMEBOK_IDPORTEN_CLIENT_ID": "c"}
-    assert IssuerOptions.from_env(partial).idporten is None
-    full = {**partial, "LOMMEBOK_IDPORTEN_CLIENT_SECRET": "s"}
-    assert IssuerOptions.from_env(full).idporten == IdPortenOptions("https://idporten.no", "c", "s")
+def test_options_from_settings_configure_idporten_only_when_complete(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert IssuerOptions.from_settings(Settings()).idporten is None
+    monkeypatch.setenv("LOMMEBOK_ISSUER__IDPORTEN__ISSUER", "https://idporten.no")
+    monkeypatch.setenv("LOMMEBOK_ISSUER__IDPORTEN__CLIENT_ID", "c")
+    with pytest.raises(ConfigurationError, match="LOMMEBOK_ISSUER__IDPORTEN__CLIENT_SECRET"):
+        load_settings()
+    monkeypatch.setenv("LOMMEBOK_ISSUER__IDPORTEN__CLIENT_SECRET", "s3cret")
+    settings = load_settings()
+    assert IssuerOptions.from_settings(settings).idporten == IdPortenOptions("https://idporten.no", "c", "s3cret")
+    assert "s3cret" not in repr(settings.issuer.idporten), "the client secret is never printed"
 
 
 def test_idporten_environment_does_not_break_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,7 +103,7 @@ def test_issuer_app_alone_registers_without_deprecation_warnings(tmp_path: objec
         app = create_app(runtime=rt)
         paths = {r.path for r in app.routes}
         assert {"/par", "/token", "/credential", "/nonce", "/status/{list_id:str}"} <= paths
-        assert {p for h in well_known_handlers(rt) for p in getattr(h, "paths", ())} == {
+        assert {p for h in well_known_handlers(app) for p in getattr(h, "paths", ())} == {
             "/.well-known/openid-credential-issuer/issuer", "/.well-known/oauth-authorization-server/issuer",
             "/.well-known/jwt-vc-issuer/issuer"}
 
@@ -106,9 +111,9 @@ def test_issuer_app_alone_registers_without_deprecation_warnings(tmp_path: objec
 def test_requested_configurations(tmp_path: object) -> None:
     from eidcore.errors import InvalidRequest, InvalidScope
     from eidcore.runtime import Runtime
-    from issuer.core import issuer_for
+    from issuer.core import Issuer
 
-    issuer = issuer_for(Runtime(Settings(data_dir=tmp_path)))  # type: ignore[arg-type]
+    issuer = Issuer(Runtime(Settings(data_dir=tmp_path)))  # type: ignore[arg-type]
     assert requested_configurations(issuer, "pid_vc_sd_jwt youth_mso_mdoc", None) == (
         ["pid_vc_sd_jwt", "youth_mso_mdoc"], False)
     details = '[{"type":"openid_credential","credential_configuration_id":"pid_mso_mdoc"}]'
