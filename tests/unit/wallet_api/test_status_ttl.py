@@ -9,7 +9,7 @@ import pytest
 
 from eidcore.errors import ConfigurationError
 from eidcore.settings import Settings
-from wallet_api.service import status_list_ttl
+from wallet_api.attestations import status_list_ttl
 
 
 def rt(environment: str) -> Any:
