@@ -72,16 +72,14 @@ def token_weakness(value: str) -> str | None:
 
 
 def production_admin_tokens(settings: Settings, services: Iterable[ServiceName]) -> dict[ServiceName, str]:
-    """The admin tokens of a production process serving ``services``: each one's own token, and the issuer's for
-    the wallet provider (which calls the issuer's admin API); refuses the shared token, missing, weak or equal
-    ones with a :class:`ConfigurationError` naming the variable (never the value)."""
+    """The admin tokens of a production process serving ``services``: each one's own token (a peer calling another
+    service's admin API has a credential of its own: :func:`production_peer_tokens`); refuses the shared token,
+    missing, weak or equal ones with a :class:`ConfigurationError` naming the variable (never the value)."""
     if settings.admin_token:
         raise ConfigurationError(
             "LOMMEBOK_ADMIN_TOKEN (one token for every admin API) is refused in production: set "
             + ", ".join(ENV.values()) + f", each its own random value ({HOW})")
     needed = set(services)
-    if "wallet" in needed:
-        needed.add("issuer")  # the wallet provider is a client of the issuer's admin API
     tokens: dict[ServiceName, str] = {}
     for service in SERVICES:
         value: str | None = getattr(settings, f"{service}_admin_token")
@@ -94,16 +92,54 @@ def production_admin_tokens(settings: Settings, services: Iterable[ServiceName])
             raise ConfigurationError(f"{ENV[service]} is too weak: {weakness}; it needs at least {MIN_BITS} bits "
                                      f"of entropy ({HOW})")
         tokens[service] = value
-    _check_distinct(tokens)
+    _check_distinct({ENV[s]: t for s, t in tokens.items()})
     return tokens
 
 
-def _check_distinct(tokens: Mapping[ServiceName, str]) -> None:
+def peer_env(caller: ServiceName, service: ServiceName) -> str:
+    """The variable holding ``caller``'s credential at ``service``'s admin API."""
+    return f"LOMMEBOK_{caller.upper()}_{service.upper()}_TOKEN"
+
+
+def peer_setting(settings: Settings, caller: ServiceName, service: ServiceName) -> str | None:
+    """``caller``'s credential at ``service``'s admin API as configured, or None."""
+    value: str | None = getattr(settings, f"{caller}_{service}_token", None)
+    return value or None
+
+
+def production_peer_tokens(settings: Settings, services: Iterable[ServiceName],
+                           admin_tokens: Mapping[ServiceName, str],
+                           peers: Iterable[tuple[ServiceName, ServiceName]],
+                           ) -> dict[tuple[ServiceName, ServiceName], str]:
+    """The peer credentials of a production process serving ``services``: each pair in ``peers`` where this process
+    is the caller or the called service needs its own strong credential, different from every admin token."""
+    serving = set(services)
+    out: dict[tuple[ServiceName, ServiceName], str] = {}
+    for caller, service in peers:
+        value = peer_setting(settings, caller, service)
+        if not value:
+            if caller in serving or service in serving:
+                raise ConfigurationError(f"production needs {peer_env(caller, service)}: the {caller}'s own credential "
+                                         f"at the {service}'s admin API ({HOW})")
+            continue
+        weakness = token_weakness(value)
+        if weakness is not None:
+            raise ConfigurationError(f"{peer_env(caller, service)} is too weak: {weakness}; it needs at least "
+                                     f"{MIN_BITS} bits of entropy ({HOW})")
+        out[(caller, service)] = value
+    named = {ENV[s]: t for s, t in admin_tokens.items()} | {peer_env(c, s): t for (c, s), t in out.items()}
+    _check_distinct(named)
+    return out
+
+
+def _check_distinct(tokens: Mapping[str, str]) -> None:
+    """Refuse two variables holding the same token (``tokens``: variable name -> value)."""
     items = list(tokens.items())
     for i, (a, ta) in enumerate(items):
         for b, tb in items[i + 1:]:
             if hmac.compare_digest(ta.encode(), tb.encode()):
-                raise ConfigurationError(f"{ENV[a]} and {ENV[b]} are the same: each admin API needs its own token")
+                raise ConfigurationError(f"{a} and {b} are the same: each admin API and each caller needs its own "
+                                         "token")
 
 
 def bearer_matches(authorization: str | None, expected: str | None) -> bool:

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import httpx
 
-from eidcore.admin_tokens import bearer_matches, production_admin_tokens
+from eidcore.admin_auth import PEERS
+from eidcore.admin_tokens import bearer_matches, peer_setting, production_admin_tokens, production_peer_tokens
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import ConfigurationError
+from eidcore.events import MemoryEventBus, RedisEventBus, open_event_bus
 from eidcore.kek import KeyEncryptionKey, load_kek
 from eidcore.keys import KeySet, atomic_create, load_keyset, load_or_create_dev_pki
 from eidcore.settings import SERVICES, ServiceName, Settings
@@ -60,12 +62,19 @@ class Runtime:
     clock: Clock = SYSTEM_CLOCK
     db: Database = field(init=False)
     store: KeyValueStore = field(init=False)
+    #: wake-ups across workers (eidcore.events): Redis pub/sub with Redis, in-memory without
+    events: MemoryEventBus | RedisEventBus = field(init=False)
     keys: KeySet | None = None
     #: the services this process serves (each service app adds its own): production needs their admin tokens
     services: set[ServiceName] = field(default_factory=set)
     #: each service's admin API bearer token (see :mod:`eidcore.admin_tokens`), and in dev the files holding them
     admin_tokens: dict[ServiceName, str] = field(default_factory=dict)
     admin_token_files: dict[ServiceName, Path] = field(default_factory=dict)
+    #: peer credentials (caller, called service) -> token (eidcore.admin_auth.PEERS): the caller sends it, the called
+    #: service accepts it with the scopes in :attr:`peer_scopes`
+    peer_tokens: dict[tuple[ServiceName, ServiceName], str] = field(default_factory=dict)
+    #: called service -> caller -> the scopes the called service grants that caller (see :meth:`allow_peer`)
+    peer_scopes: dict[ServiceName, dict[ServiceName, frozenset[str]]] = field(default_factory=dict)
     started: bool = False
     #: transport for outbound HTTP (status lists, the issuer's admin API, ...); tests route it in-process
     outbound_transport: httpx.AsyncBaseTransport | None = None
@@ -78,6 +87,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.db = Database(self.settings.effective_database_url)
         self.store = open_store(self.settings.redis_url)
+        self.events = open_event_bus(self.settings.redis_url)
         self.http = self._make_http()
 
     def _make_http(self) -> httpx.AsyncClient:
@@ -115,6 +125,7 @@ class Runtime:
         s = self.settings
         if s.environment == "production":  # configuration first: refuse weak or shared admin tokens before anything
             self.admin_tokens = production_admin_tokens(s, self.services)
+            self.peer_tokens = production_peer_tokens(s, self.services, self.admin_tokens, PEERS)
         private_dir(s.data_dir)
         if self._kek is None:
             self._kek = load_kek(s)
@@ -137,7 +148,9 @@ class Runtime:
 
     def _dev_admin_tokens(self) -> None:
         """Each service's token from its setting, else the shared dev ``LOMMEBOK_ADMIN_TOKEN``, else generated
-        (``<data_dir>/secrets/admin-token-<service>``)."""
+        (``<data_dir>/secrets/admin-token-<service>``); each peer credential from its setting, else generated
+        (``<data_dir>/secrets/peer-token-<caller>-<service>``: never the shared dev token, so a peer's scopes hold
+        in development too)."""
         s = self.settings
         for service in SERVICES:
             value: str | None = getattr(s, f"{service}_admin_token") or s.admin_token
@@ -146,6 +159,24 @@ class Runtime:
             else:
                 self.admin_tokens[service], self.admin_token_files[service] = dev_secret(
                     s.data_dir, f"admin-token-{service}")
+        for caller, service in PEERS:
+            self.peer_tokens[(caller, service)] = (peer_setting(s, caller, service)
+                                                   or dev_secret(s.data_dir, f"peer-token-{caller}-{service}")[0])
+
+    def allow_peer(self, service: ServiceName, caller: ServiceName, scopes: frozenset[str]) -> None:
+        """``service`` grants ``caller``'s peer credential ``scopes`` on its admin API (declared by the service when
+        its app is built; eidcore.admin_auth)."""
+        if "*" in scopes:
+            raise ConfigurationError("a peer never holds every scope: name them")
+        self.peer_scopes.setdefault(service, {})[caller] = frozenset(scopes)
+
+    def peer_token(self, caller: ServiceName, service: ServiceName) -> str:
+        """The credential ``caller`` sends to ``service``'s admin API (loaded by :meth:`start`)."""
+        try:
+            return self.peer_tokens[(caller, service)]
+        except KeyError:
+            raise ConfigurationError(f"no {caller} credential for the {service}'s admin API: start the runtime "
+                                     "first") from None
 
     def admin_authorized(self, service: ServiceName, authorization: str | None) -> bool:
         """Whether ``authorization`` carries ``service``'s admin bearer token (RFC 6750 §2.1; constant time).
@@ -163,5 +194,7 @@ class Runtime:
         await self.http.aclose()
         self.http = self._make_http()
         await self.store.close()
+        await self.events.close()
+        self.events = open_event_bus(self.settings.redis_url)
         await self.db.dispose()
         self.started = False

@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     issuer_admin_token: str | None = Field(default=None, repr=False)
     verifier_admin_token: str | None = Field(default=None, repr=False)
     wallet_admin_token: str | None = Field(default=None, repr=False)
+    #: the wallet provider's own credential at the issuer's admin API (eidcore.admin_auth.PEERS): only the scopes
+    #: the issuer grants it; required in production where the wallet or the issuer runs (at least 256 bits)
+    wallet_issuer_token: str | None = Field(default=None, repr=False)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     issuer: IssuerSettings = IssuerSettings()
     verifier: VerifierSettings = VerifierSettings()

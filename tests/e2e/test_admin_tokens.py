@@ -38,6 +38,7 @@ async def production_stack(request: pytest.FixtureRequest, tmp_path: Path) -> As
     keys = tmp_path / "keys"
     load_or_create_dev_pki(keys, BASE, service_urls={s: f"{BASE}/{s}" for s in SERVICES})
     tokens = {f"{s}_admin_token": secrets.token_urlsafe(32) for s in SERVICES}
+    tokens["wallet_issuer_token"] = secrets.token_urlsafe(32)  # the wallet provider's own credential at the issuer
     settings = Settings(environment="production", data_dir=tmp_path / "var", public_base_url=BASE, keys_dir=keys,
                         kek=secrets.token_urlsafe(32), issuer=IssuerSettings(clients=(OAuthClientRegistration(
                             client_id="wallet", redirect_uris=("https://wallet.example/cb",)),)),

@@ -13,7 +13,9 @@ from eidcore.admin_tokens import (
     ENV,
     MIN_BITS,
     bearer_matches,
+    peer_env,
     production_admin_tokens,
+    production_peer_tokens,
     token_bits,
     token_weakness,
 )
@@ -80,9 +82,8 @@ def test_the_shared_admin_token_is_refused_in_production_naming_the_per_service_
 def test_production_needs_the_token_of_each_service_it_serves(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="LOMMEBOK_VERIFIER_ADMIN_TOKEN"):
         production_admin_tokens(production(tmp_path, issuer_admin_token=strong()), {"issuer", "verifier"})
-    # the wallet provider calls the issuer's admin API, so it needs the issuer's token too
-    with pytest.raises(ConfigurationError, match="LOMMEBOK_ISSUER_ADMIN_TOKEN"):
-        production_admin_tokens(production(tmp_path, wallet_admin_token=strong()), {"wallet"})
+    # the wallet provider calls the issuer's admin API with a credential of its own, not the issuer's token
+    assert set(production_admin_tokens(production(tmp_path, wallet_admin_token=strong()), {"wallet"})) == {"wallet"}
     # a verifier alone needs (and holds) no other service's token
     tokens = production_admin_tokens(production(tmp_path, verifier_admin_token=strong()), {"verifier"})
     assert set(tokens) == {"verifier"}
@@ -110,3 +111,29 @@ def test_bearer_matches_only_the_expected_token() -> None:
     assert not bearer_matches(None, token)
     assert not bearer_matches(f"Bearer {token}", None)
     assert not bearer_matches(f"Bearer {token}", "")
+
+
+PEERS = (("wallet", "issuer"),)
+
+
+@pytest.mark.parametrize("serving", [{"wallet"}, {"issuer"}])
+def test_production_needs_the_peer_credential_where_the_caller_or_the_called_service_runs(
+        tmp_path: Path, serving: set[str]) -> None:
+    with pytest.raises(ConfigurationError, match="LOMMEBOK_WALLET_ISSUER_TOKEN"):
+        production_peer_tokens(production(tmp_path), serving, {}, PEERS)  # type: ignore[arg-type]
+    assert production_peer_tokens(production(tmp_path), {"verifier"}, {}, PEERS) == {}  # neither end runs here
+
+
+def test_a_peer_credential_must_be_strong_and_differ_from_every_admin_token(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="LOMMEBOK_WALLET_ISSUER_TOKEN is too weak"):
+        production_peer_tokens(production(tmp_path, wallet_issuer_token="hunter2hunter2"), {"wallet"}, {}, PEERS)
+    same = strong()
+    with pytest.raises(ConfigurationError) as err:
+        production_peer_tokens(production(tmp_path, wallet_issuer_token=same), {"wallet", "issuer"},
+                               {"issuer": same}, PEERS)
+    assert "LOMMEBOK_ISSUER_ADMIN_TOKEN and LOMMEBOK_WALLET_ISSUER_TOKEN are the same" in err.value.description
+    assert same not in err.value.description
+    token = strong()
+    assert production_peer_tokens(production(tmp_path, wallet_issuer_token=token), {"wallet"}, {"issuer": strong()},
+                                  PEERS) == {("wallet", "issuer"): token}
+    assert peer_env("wallet", "issuer") == "LOMMEBOK_WALLET_ISSUER_TOKEN"
