@@ -39,9 +39,9 @@ BackupProfile = Annotated[WalletProfile, QueryParameter(
 
 _PROBLEM_TEXT = {
     400: "Bad input, a bad or replayed request proof, an unknown challenge or nonce, a refused attestation",
-    401: "The admin bearer token is missing or wrong",
-    403: "No instance is registered for the signing key, the instance is suspended or revoked, or the caller may "
-         "not do this",
+    401: "The admin bearer credential is missing or unknown (RFC 6750 §3.1 invalid_token)",
+    403: "No instance is registered for the signing key, the instance is suspended or revoked, the caller may not "
+         "do this, or the admin credential lacks the scope (insufficient_scope)",
     404: "No such resource (or it belongs to another person)",
     409: "The state does not allow this change, or the Idempotency-Key was used for another request",
     412: "If-Match / If-None-Match precondition failed",

@@ -31,7 +31,7 @@ class IssuerAnswer:
 
 
 def _authorization(rt: Runtime) -> dict[str, str]:
-    return {"Authorization": f"Bearer {rt.admin_tokens['issuer']}"}
+    return {"Authorization": f"Bearer {rt.peer_token('wallet', 'issuer')}"}
 
 
 async def _post(rt: Runtime, path: str, body: dict[str, Any], *, timeout: float | None = None) -> IssuerAnswer:
