@@ -66,8 +66,9 @@ POLL_INTERVAL = 2.0
 
 
 def child_channel(child_id: str) -> str:
-    """The event-bus channel of a child's consent requests (no personal data: the person id is opaque)."""
-    return f"wal:youth:{child_id}"
+    """The event-bus channel of a child's consent requests (a pseudonym of the child's person id, no personal
+    data)."""
+    return f"wal:youth:{pseudonym(child_id)}"
 
 
 def request_view(r: YouthRequest, *, with_consent: bool = False) -> RequestView:

@@ -3,15 +3,13 @@
 Every call of a wallet app is signed by its instance key with a DPoP-style proof (``htm``/``htu``/``iat``/``jti``,
 no access token): the proof's key thumbprint (RFC 7638) names the instance, the ``jti`` is single-use (the runtime's
 key-value store, atomic across workers). :class:`WalletProvider` is built once by :func:`wallet_api.app.create_app`
-and injected into every controller (litestar dependency ``wallet``); it holds the runtime and the event bus that
-wakes the guardians' event streams.
+and injected into every controller (litestar dependency ``wallet``); it holds the runtime, whose event bus
+(:mod:`eidcore.events`) wakes the guardians' event streams on every worker.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -20,6 +18,7 @@ from litestar.di import NamedDependency
 from sqlmodel import select
 
 from eidcore.errors import AccessDenied, InstanceNotActive, InvalidDPoPProof
+from eidcore.events import EventBus
 from eidcore.oauth import dpop
 from eidcore.runtime import Runtime
 from eidcore.settings import Settings
@@ -32,49 +31,16 @@ PROOF_MAX_AGE = 300
 PROOF_SKEW = 60
 
 
-class _Subscription:
-    def __init__(self, event: asyncio.Event) -> None:
-        self._event = event
-
-    async def wait(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
-            return False
-        self._event.clear()
-        return True
-
-
-class LocalEvents:
-    """Wake-ups within this process, owned by one :class:`WalletProvider` (the runtime's bus replaces it)."""
-
-    def __init__(self) -> None:
-        self._waiters: dict[str, set[asyncio.Event]] = {}
-
-    async def publish(self, channel: str) -> None:
-        for e in self._waiters.get(channel, ()):
-            e.set()
-
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[_Subscription]:
-        event = asyncio.Event()
-        self._waiters.setdefault(channel, set()).add(event)
-        try:
-            yield _Subscription(event)
-        finally:
-            waiting = self._waiters.get(channel)
-            if waiting is not None:
-                waiting.discard(event)
-                if not waiting:
-                    del self._waiters[channel]
-
-
 class WalletProvider:
     """The wallet provider: the runtime it runs on, and the request authentication every controller uses."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.events = LocalEvents()
+
+    @property
+    def events(self) -> EventBus:
+        """The runtime's event bus (Redis pub/sub across workers, in memory without Redis; eidcore.events)."""
+        return self.rt.events
 
     @property
     def settings(self) -> Settings:
