@@ -15,9 +15,9 @@ from eidcore.storage import ServiceSchema
 
 def _models() -> tuple[ModuleType, ...]:
     """The modules defining this service's tables (imported on first use, after the service's own imports)."""
-    from wallet_api import guardian, mandates, models
+    from wallet_api import models
 
-    return (models, guardian, mandates)
+    return (models,)
 
 
 SCHEMA = ServiceSchema("wallet", Path(__file__).parent / "versions", _models)

@@ -12,10 +12,10 @@ import pytest
 
 from tests.e2e.conftest import Stack
 from tests.e2e.youth.family import Family
-from wallet_api.guardian import PAIRING_MAX_ATTEMPTS, PAIRING_TTL, YouthWallet
 from wallet_api.holder.provider_client import ProviderClient
 from wallet_api.holder.youth import YouthClient, register_child_wallet
-from wallet_api.models import WalInstance
+from wallet_api.models import WalInstance, YouthWallet
+from wallet_api.youth_wallets import PAIRING_MAX_ATTEMPTS, PAIRING_TTL
 
 
 @pytest.fixture

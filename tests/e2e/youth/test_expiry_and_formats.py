@@ -20,7 +20,7 @@ from lommebok.demo import OffsetClock
 from tests.e2e.conftest import BASE, Stack
 from tests.e2e.youth.family import Family, age_query
 from wallet_api.consent import CONSENT_VALIDITY
-from wallet_api.guardian import REQUEST_TTL
+from wallet_api.consent_requests import REQUEST_TTL
 
 AV = "eu.europa.ec.av.1"
 

@@ -13,7 +13,8 @@ from eidcore.errors import ConfigurationError
 from tests.e2e.conftest import Stack
 from tests.e2e.youth.family import Family
 from tests.e2e.youth.test_child_pid import youth_wallet
-from wallet_api.guardian import YouthCredentialRequest, offer_of
+from wallet_api.models import YouthCredentialRequest
+from wallet_api.youth_credentials import offer_of
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ PACKAGES = ("eidcore", "issuer", "verifier", "wallet_api", "lommebok")
 ALLOWED = {"eidcore/settings.py"}
 #: modules whose owners are moving their reads into Settings on their own branches (issue 12); once a module
 #: no longer reads the environment the test fails until it is removed from here
-PENDING = {"wallet_api/service.py"}
 ENV_NAMES = frozenset({"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"})
 
 
@@ -44,19 +43,12 @@ def _modules() -> list[str]:
 def test_no_module_outside_the_settings_reads_the_environment() -> None:
     offenders = []
     for rel in _modules():
-        if rel in ALLOWED or rel in PENDING:
+        if rel in ALLOWED:
             continue
         for line, what in environment_reads((ROOT / rel).read_text()):
             offenders.append(f"{rel}:{line}: {what}")
     assert not offenders, ("read these through eidcore.settings.Settings (or a click option's envvar=) instead:\n"
                            + "\n".join(offenders))
-
-
-@pytest.mark.parametrize("rel", sorted(PENDING))
-def test_pending_modules_are_still_pending(rel: str) -> None:
-    path = ROOT / rel
-    if not path.exists() or not environment_reads(path.read_text()):
-        pytest.fail(f"{rel} no longer reads the environment: remove it from PENDING in {Path(__file__).name}")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from wallet_api.guardian import YouthRule, decide_by_rules
+from wallet_api.guardian_rules import decide_by_rules
+from wallet_api.models import YouthRule
 
 CLIENT = "x509_hash:abc"
 

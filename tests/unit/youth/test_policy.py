@@ -21,7 +21,8 @@ from verifier.youth import (
     with_consent_query,
 )
 from wallet_api.consent import nonce_hash
-from wallet_api.guardian import YouthRule, decide_by_rules
+from wallet_api.guardian_rules import decide_by_rules
+from wallet_api.models import YouthRule
 
 PID_VCT = "urn:eudi:pid:1"
 WALLET = "http://localhost:8000/wallet"
