@@ -4,7 +4,7 @@ reconciliation of mandates by law (:mod:`issuer.reconcile`).
 Norway's FUFINN work on fullmakter and Folkeregisteret's ``vergemaalEllerFremtidsfullmakt``: a granted mandate
 (principal -> agent, scope, validity) lives in ``iss_mandate`` (fed by ``POST /issuer/admin/mandates``); a mandate
 by law comes from an active guardianship with service areas in the population register (``legal_basis``
-``guardianship``, mandate id ``guardianship-<id>``), remembered in ``mandate_by_law``
+``guardianship``, mandate id ``guardianship-<id>``), remembered in ``iss_mandate_by_law``
 (:class:`issuer.models.MandateByLaw`).
 
 Revocation sets the credentials' status in the status list (draft-ietf-oauth-status-list §7) and commits before

@@ -9,7 +9,7 @@
   (``UNIQUE(list_id, idx)`` makes the random index allocation atomic across workers) and ``version`` changes
   with every status change, so cached tokens are rebuilt.
 - :class:`IssMandate`: the issuer-side data source of granted mandates (fullmakt) fed by the admin API.
-- :class:`MandateByLaw` (table ``mandate_by_law``, named before the ``iss_`` prefix rule): every mandate by law
+- :class:`MandateByLaw` (table ``iss_mandate_by_law``): every mandate by law
   (guardianship, parental responsibility) the reconciliation job (:mod:`issuer.reconcile`) has seen, so it can
   revoke the agent's mandate credentials once the population register no longer supports them. No claim values.
 - :class:`IssSecret`: per-deployment secrets and keys the issuer generates once (token-encryption, seal, DPoP
@@ -104,7 +104,7 @@ class IssSecret(SQLModel, table=True):
 class MandateByLaw(SQLModel, table=True):
     """A mandate by law the reconciliation job has seen (no claim values: ids, basis, state)."""
 
-    __tablename__ = "mandate_by_law"
+    __tablename__ = "iss_mandate_by_law"
 
     id: str = Field(primary_key=True, max_length=64, description="guardianship-<id>")
     basis: str = Field(max_length=32, description="guardianship or parental_responsibility")

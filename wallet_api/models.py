@@ -6,12 +6,9 @@
   in the wallet profile (``private`` or ``work``) whose credentials were shown;
 - ``wal_backup``: the latest encrypted backup of a person per wallet profile (an opaque blob; the server never holds
   its key);
-- ``youth_wallet``, ``youth_request``, ``youth_relying_party``, ``youth_credential_request``, ``youth_rule``: youth
-  wallets under guardian control (issue 7; :mod:`wallet_api.guardian`);
-- ``mandate_grant``: mandates one person grants another from the wallet (:mod:`wallet_api.mandates`).
-
-The youth and mandate tables keep their historical names (no ``wal_`` prefix yet): renaming a table is a migration,
-done separately.
+- ``wal_youth_wallet``, ``wal_youth_request``, ``wal_youth_relying_party``, ``wal_youth_credential_request``,
+  ``wal_youth_rule``: youth wallets under guardian control (:mod:`wallet_api.guardian` and its neighbours);
+- ``wal_mandate_grant``: mandates one person grants another from the wallet (:mod:`wallet_api.mandates`).
 
 Wallet profiles (Norway's eID strategy: work identity kept apart from private identity): :data:`PROFILES`.
 
@@ -93,7 +90,7 @@ class WalBackup(SQLModel, table=True):
 class YouthWallet(SQLModel, table=True):
     """A child's wallet instance, registered by a guardian."""
 
-    __tablename__ = "youth_wallet"
+    __tablename__ = "wal_youth_wallet"
 
     instance_id: str = Field(primary_key=True, max_length=36)
     child_id: str = Field(max_length=36, index=True)
@@ -104,7 +101,7 @@ class YouthWallet(SQLModel, table=True):
 class YouthRequest(SQLModel, table=True):
     """A child's request to present claims to a verifier, and its outcome (claim paths, never values)."""
 
-    __tablename__ = "youth_request"
+    __tablename__ = "wal_youth_request"
 
     id: str = Field(primary_key=True, max_length=36)
     child_id: str = Field(max_length=36, index=True)
@@ -127,7 +124,7 @@ class YouthRequest(SQLModel, table=True):
 class YouthRelyingParty(SQLModel, table=True):
     """The wallet provider's registry of relying-party categories, keyed by the verifier's client id."""
 
-    __tablename__ = "youth_relying_party"
+    __tablename__ = "wal_youth_relying_party"
 
     client_id: str = Field(primary_key=True, max_length=2048)
     category: str = Field(max_length=40, index=True)
@@ -138,7 +135,7 @@ class YouthRelyingParty(SQLModel, table=True):
 class YouthCredentialRequest(SQLModel, table=True):
     """A credential (a PID) for a child, issued through the issuer's deferred issuance once a guardian approves."""
 
-    __tablename__ = "youth_credential_request"
+    __tablename__ = "wal_youth_credential_request"
 
     id: str = Field(primary_key=True, max_length=36)
     child_id: str = Field(max_length=36, index=True)
@@ -160,7 +157,7 @@ class YouthCredentialRequest(SQLModel, table=True):
 class YouthRule(SQLModel, table=True):
     """A guardian's standing rule for a child: relying party (``*`` = any), claim path (None = any), effect."""
 
-    __tablename__ = "youth_rule"
+    __tablename__ = "wal_youth_rule"
 
     id: int | None = Field(default=None, primary_key=True)
     child_id: str = Field(max_length=36, index=True)
@@ -175,7 +172,7 @@ class YouthRule(SQLModel, table=True):
 class MandateGrant(SQLModel, table=True):
     """A mandate one person grants another through the wallet (no claim values beyond the scope)."""
 
-    __tablename__ = "mandate_grant"
+    __tablename__ = "wal_mandate_grant"
 
     id: str = Field(primary_key=True, max_length=64)
     principal_id: str = Field(max_length=36, index=True)

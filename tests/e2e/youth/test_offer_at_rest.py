@@ -1,5 +1,5 @@
 """A child's credential offer is not in the wallet provider's database in clear: with its offer URI and tx_code
-anyone who read ``youth_credential_request`` could redeem the child's PID. Both are wrapped under the
+anyone who read ``wal_youth_credential_request`` could redeem the child's PID. Both are wrapped under the
 key-encryption key, bound to their row and column; only the child's wallet gets them back in clear."""
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ def family(stack: Stack) -> Family:
 
 async def _raw(stack: Stack, row_id: str) -> Any:
     async with stack.runtime.db.engine.connect() as conn:
-        return (await conn.execute(text("SELECT offer_uri, tx_code FROM youth_credential_request WHERE id = :i"),
+        return (await conn.execute(text("SELECT offer_uri, tx_code FROM wal_youth_credential_request WHERE id = :i"),
                                    {"i": row_id})).one()
 
 
 async def _set(stack: Stack, row_id: str, offer_uri: str, tx_code: str | None) -> None:
     async with stack.runtime.db.engine.begin() as conn:
-        await conn.execute(text("UPDATE youth_credential_request SET offer_uri = :o, tx_code = :t WHERE id = :i"),
+        await conn.execute(text("UPDATE wal_youth_credential_request SET offer_uri = :o, tx_code = :t WHERE id = :i"),
                            {"o": offer_uri, "t": tx_code, "i": row_id})
 
 

@@ -43,7 +43,9 @@ SERVICES = (ISSUER_SCHEMA, VERIFIER_SCHEMA, WALLET_SCHEMA)
 ALL = (EIDCORE_SCHEMA, *SERVICES)
 #: the former single chain's heads (eidcore/migrations/legacy): a database holding them was migrated by it
 #: tables renamed by revisions after the baselines (old name -> new name): the service prefixes
-RENAMED = {"oidc_client": "ver_oidc_client"}
+RENAMED = {"oidc_client": "ver_oidc_client", "mandate_by_law": "iss_mandate_by_law",
+           **{t: f"wal_{t}" for t in ("youth_wallet", "youth_request", "youth_relying_party",
+                                       "youth_credential_request", "youth_rule", "mandate_grant")}}
 LEGACY_HEADS = {"e28b9aaae056", "c64346f0463f", "5e067f94c78e", "6d911a8d795b", "57f25d0578c6", "d8e67d3e8cd9"}
 
 
@@ -134,7 +136,11 @@ def _renamed(md: MetaData, mapping: dict[str, str]) -> MetaData:
     """``md`` with the tables of ``mapping`` under their new names (what the renaming revisions do)."""
     out = MetaData()
     for table in md.tables.values():
-        table.to_metadata(out, name=mapping.get(table.name, table.name))
+        new = mapping.get(table.name, table.name)
+        copy = table.to_metadata(out, name=new)
+        for index in copy.indexes:  # ix_<table>_<column> follows its table
+            if index.name and index.name.startswith(f"ix_{table.name}_"):
+                index.name = f"ix_{new}_" + index.name[len(f"ix_{table.name}_"):]
     return out
 
 
