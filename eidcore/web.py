@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.response_cache import ResponseCacheConfig
-from litestar.datastructures import State
+from litestar.datastructures import Accept, State
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
@@ -333,6 +333,28 @@ async def security_headers(message: Message, scope: Scope) -> None:
             headers.append((b"content-security-policy", csp.encode()))
         headers.extend(h for h in _HTML_HEADERS if h[0] not in names)
     message["headers"] = headers
+
+
+def negotiate(accept: Accept, offered: Sequence[str], default: str) -> str:
+    """The offered media type the client prefers (RFC 9110 §12.5.1, through litestar's ``Accept``), else
+    ``default``. A media range with ``q=0`` means "not acceptable" (§12.4.2), which litestar's ``best_match`` would
+    still pick: such ranges are left out first."""
+    refused: set[str] = set()
+    kept: list[str] = []
+    for entry in accept:
+        media, _, params = entry.partition(";")
+        q = next((v.strip() for k, _, v in (p.partition("=") for p in params.split(";")) if k.strip() == "q"), None)
+        try:
+            zero = q is not None and float(q) == 0.0
+        except ValueError:
+            zero = False
+        if zero:
+            refused.add(media.strip().lower())
+        else:
+            kept.append(entry)
+    if not refused:
+        return accept.best_match(list(offered), default=default)
+    return Accept(", ".join(kept)).best_match([o for o in offered if o.lower() not in refused], default=default)
 
 
 def edge_config() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litestar import Request
+from litestar.datastructures import Accept
 from litestar.dto import AbstractDTO, DTOConfig, DTOFieldDefinition
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Reference, Schema
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from eidcore import jose
 from eidcore.errors import FormatError, InvalidRequest, ProtocolError
+from eidcore.web import negotiate
 
 __all__ = [
     "NO_STORE", "PUBLIC_CACHE", "EncodedBody", "body_dto", "encoded_body", "form_params", "json_object", "media_type",
@@ -177,19 +179,7 @@ def redirect_with(uri: str, params: dict[str, str]) -> Redirect:
                     headers=NO_STORE)
 
 
-def wants_jwt(accept: str) -> bool:
-    """True when ``Accept`` names ``application/jwt`` with a non-zero q, ahead of (or without) JSON."""
-    best: dict[str, float] = {}
-    for part in accept.split(",")[:20]:
-        media, _, params = part.strip().partition(";")
-        q = 1.0
-        for p in params.split(";"):
-            k, _, v = p.strip().partition("=")
-            if k.strip() == "q":
-                try:
-                    q = float(v)
-                except ValueError:
-                    q = 0.0
-        best[media.strip().lower()] = q
-    jwt = best.get("application/jwt", 0.0)
-    return jwt > 0 and jwt >= best.get("application/json", 0.0)
+def wants_jwt(accept: Accept) -> bool:
+    """True when content negotiation (RFC 9110 §12.5.1, litestar's ``Accept``) prefers ``application/jwt`` to
+    JSON; JSON when both are equally acceptable through a wildcard or nothing is said."""
+    return negotiate(accept, ["application/json", "application/jwt"], "application/json") == "application/jwt"

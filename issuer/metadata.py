@@ -242,7 +242,7 @@ def well_known_handlers(suffix: str = "", dependencies: Mapping[str, Provide] | 
         (``application/jwt``, §12.2.3) when the client accepts ``application/jwt``."""
         locale = pick_locale(accept_language)
         doc = await credential_issuer_metadata(issuer, locale)
-        if wants_jwt(request.headers.get("accept", "")):
+        if wants_jwt(request.accept):
             return Response(signed_metadata(issuer, doc).encode("ascii"), media_type="application/jwt",
                             headers=_localized_headers(locale))
         return Response(doc, headers=_localized_headers(locale))

@@ -27,6 +27,7 @@ from sqlmodel import col, or_, select
 from eidcore.errors import InvalidRequest, NotFound, StorageUnavailable
 from eidcore.runtime import pseudonym
 from eidcore.status_list import StatusList, StatusValue, issue_cwt, issue_jwt
+from eidcore.web import negotiate
 from issuer.allocation import BITS, Allocation, IndexAllocator, IndexPermutation
 from issuer.caches import Form, ListToken
 from issuer.core import Configuration, Issuer, IssuerDep
@@ -221,8 +222,10 @@ class StatusListController(Controller):
                           ) -> Response[bytes]:
         """A Status List Token; ``ttl`` and ``max-age`` are the list's ``ttl`` (a relying party sees a revocation
         within ``ttl`` seconds); ``ETag`` / ``If-None-Match`` answer 304."""
-        accept = request.headers.get("accept", "")
-        form: Form = "cwt" if "application/statuslist+cwt" in accept else "jwt"
+        # content negotiation (RFC 9110 §12.5.1): the CWT form when preferred, else the JWT form (Status List §8.1)
+        best = negotiate(request.accept, ["application/statuslist+jwt", "application/statuslist+cwt"],
+                         "application/statuslist+jwt")
+        form: Form = "cwt" if best == "application/statuslist+cwt" else "jwt"
         tok = await list_token(issuer, list_id, form)
         headers = {"ETag": tok.etag, "Cache-Control": f"public, max-age={tok.max_age}", "Vary": "Accept"}
         if if_none_match == tok.etag:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from litestar.datastructures import Accept
 from pydantic import ValidationError
 
 from eidcore.clock import OffsetClock
@@ -70,7 +71,12 @@ def test_status_list_ttl_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> N
         ("application/json, application/jwt;q=0.5", False),
         ("application/jwt;q=0", False),
         ("*/*", False),
+        ("application/*", False),
+        ("application/jwt;q=0.5, application/json;q=0.5", True),
+        ("text/html", False),
+        ("application/jwt;q=0.0, */*", False),
+        ("application/jwt;q=0.001", True),
     ],
 )
 def test_signed_metadata_only_when_asked_for(accept: str, jwt: bool) -> None:
-    assert _wants_jwt(accept) is jwt
+    assert _wants_jwt(Accept(accept)) is jwt
