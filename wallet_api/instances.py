@@ -185,14 +185,10 @@ async def sync_issuer(rt: Runtime, inst: WalInstance, action: Action) -> WalInst
     """Revoke / suspend / reinstate at the issuer every credential issued to the instance key."""
     outcome: dict[str, Any] = {"action": action}
     try:
-        answer = await issuer_client.change_credential_status(rt, action, instance_jkt=inst.jkt)
-        updated = answer.body.get("updated")
-        if answer.status == 200 and isinstance(updated, int):
-            creds = answer.body.get("credentials")
-            outcome.update(status="done", updated=updated,
-                           credentials=[c for c in creds if isinstance(c, str)] if isinstance(creds, list) else [])
-        else:
-            outcome.update(status="failed", detail=f"the issuer answered HTTP {answer.status}")
+        changed = await issuer_client.change_credential_status(rt, action, instance_jkt=inst.jkt)
+        outcome.update(status="done", updated=changed.updated, credentials=changed.credentials)
+    except issuer_client.IssuerAdminError as exc:
+        outcome.update(status="failed", detail=issuer_client.unavailable(exc, "the status change").description)
     except LommebokError as exc:
         outcome.update(status="failed", detail=exc.description)
     async with rt.db.session() as s:

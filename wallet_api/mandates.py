@@ -27,7 +27,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from sqlmodel import col, or_, select
 
-from eidcore.errors import Conflict, InvalidRequest, NotFound, UnknownPerson, UpstreamUnavailable
+from eidcore.errors import Conflict, InvalidRequest, NotFound, UnknownPerson
 from eidcore.runtime import Runtime
 from wallet_api import issuer_client
 from wallet_api.conventions import DPoPHeader, problems
@@ -121,14 +121,13 @@ class MandatesController(Controller):
                 valid_until=g.valid_until.astimezone(UTC) if g.valid_until is not None else None)
             g.state = "accepted"
             await _save(rt, g)
-        answer = await issuer_client.create_offer(rt, g.agent_id, "mandate_vc_sd_jwt", mandate_id=g.issuer_mandate_id)
-        offer = answer.body
-        if answer.status >= 400 or not isinstance(offer.get("offer_uri"), str):
-            raise UpstreamUnavailable(f"the issuer refused ({answer.status})")
-        tx, qr = offer.get("tx_code"), offer.get("qr_svg")
-        return Response(MandateOffer(**mandate_view(g, g.agent_id).model_dump(), offer_uri=offer["offer_uri"],
-                                     tx_code=tx if isinstance(tx, str) else None,
-                                     qr_svg=qr if isinstance(qr, str) else None), headers=NO_STORE)
+        try:
+            offer = await issuer_client.create_offer(rt, g.agent_id, "mandate_vc_sd_jwt",
+                                                     mandate_id=g.issuer_mandate_id)
+        except issuer_client.IssuerAdminError as exc:
+            raise issuer_client.unavailable(exc, "the mandate offer") from exc
+        return Response(MandateOffer(**mandate_view(g, g.agent_id).model_dump(), offer_uri=offer.offer_uri,
+                                     tx_code=offer.tx_code, qr_svg=offer.qr_svg), headers=NO_STORE)
 
     @post("/{grant_id:str}/decline", operation_id="declineMandate", responses=problems(400, 403, 404, 409),
           status_code=200)

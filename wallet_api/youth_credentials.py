@@ -24,7 +24,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 from sqlmodel import col, select
 
-from eidcore.errors import AccessDenied, Conflict, InvalidRequest, NotFound, UpstreamUnavailable
+from eidcore.errors import AccessDenied, Conflict, InvalidRequest, NotFound
 from eidcore.kek import is_wrapped_text, unwrap_text, wrap_text
 from eidcore.runtime import Runtime, pseudonym
 from wallet_api import issuer_client
@@ -90,16 +90,14 @@ def credential_view(r: YouthCredentialRequest, *, offer: tuple[str, str | None] 
 async def request_credential(rt: Runtime, child_id: str, instance_id: str, configuration_id: str,
                              requested_by: str) -> YouthCredentialRequest:
     """Have the issuer offer the child a credential under deferred issuance (``require_approval``)."""
-    answer = await issuer_client.create_offer(rt, child_id, configuration_id, require_approval=True)
-    body = answer.body
-    if answer.status == 400:
-        raise InvalidRequest(f"the issuer refused the offer: {str(body.get('error_description', ''))[:200]}")
-    offer = body.get("offer_uri")
-    if answer.status != 201 or not isinstance(offer, str):
-        raise UpstreamUnavailable(f"the issuer answered HTTP {answer.status} to the offer")
-    tx = body.get("tx_code")
+    try:
+        created = await issuer_client.create_offer(rt, child_id, configuration_id, require_approval=True)
+    except issuer_client.IssuerAdminError as exc:
+        if exc.status == 400:
+            raise InvalidRequest(f"the issuer refused the offer: {(exc.description or '')[:200]}") from exc
+        raise issuer_client.unavailable(exc, "the offer") from exc
     row_id = secrets.token_urlsafe(16)
-    offer_uri, tx_code = await wrap_offer(rt, row_id, offer, tx if isinstance(tx, str) else None)
+    offer_uri, tx_code = await wrap_offer(rt, row_id, created.offer_uri, created.tx_code)
     row = YouthCredentialRequest(id=row_id, child_id=child_id, instance_id=instance_id,
                                  configuration_id=configuration_id, requested_by=requested_by,
                                  offer_uri=offer_uri, tx_code=tx_code, created_at=rt.clock.now())
@@ -127,11 +125,8 @@ async def decide_credential(rt: Runtime, request_id: str, approve: bool, guardia
             row.approvals, complete = await add_approval(rt, row.child_id, row.approvals, guardian_id)
             if complete:
                 # the issuer approves only if the reported transaction is this child's own issuance
-                status = await issuer_client.approve_deferred(rt, row.transaction_id, person=row.child_id)
-                if status == 404:
+                if not await issuer_client.approve_deferred(rt, row.transaction_id, person=row.child_id):
                     raise Conflict("the issuer has no such pending transaction (it may have expired)")
-                if status != 204:
-                    raise UpstreamUnavailable(f"the issuer answered HTTP {status} to the approval")
                 row.status, row.decided_at, row.decided_by = "approved", now, f"guardian:{guardian_id}"
         s.add(row)
         await s.commit()

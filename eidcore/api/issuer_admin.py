@@ -184,7 +184,8 @@ class IssuerAdminClient:
     async def _post(self, path: str, body: BaseModel | None, answer: type[R] | None) -> R | None:
         try:
             r = await self.http.post(self.base_url + path, headers={"Authorization": f"Bearer {self.token}"},
-                                     json=None if body is None else body.model_dump(mode="json", exclude_none=True))
+                                     json=None if body is None else body.model_dump(mode="json", exclude_unset=True,
+                                                                                exclude_none=True))
         except httpx.HTTPError as exc:
             raise IssuerAdminError(0, "unreachable", type(exc).__name__) from exc
         data: Any = None
