@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from eidcore import cbor
+from eidcore.cache import BoundedCache
 from eidcore.encoding import b64u_decode, b64u_encode
 from eidcore.errors import InvalidHeader, InvalidSignature, ParsingError, UnsupportedAlgorithm
 
@@ -244,14 +245,13 @@ def _decode_protected(raw: Any) -> Mapping[Any, Any]:
         raise ParsingError("COSE protected header is not a map")
     frozen = MappingProxyType(header)
     if len(raw) <= 64:  # the few distinct small headers (e.g. {1: -7}) are decoded once
-        if len(_PROTECTED_CACHE) >= 256:
-            _PROTECTED_CACHE.clear()
-        _PROTECTED_CACHE[raw] = frozen
+        _PROTECTED_CACHE.set(raw, frozen)
     return frozen
 
 
 _EMPTY: Final[Mapping[Any, Any]] = MappingProxyType({})
-_PROTECTED_CACHE: dict[bytes, Mapping[Any, Any]] = {}
+#: decoded small protected headers (immutable views), by their bytes
+_PROTECTED_CACHE: BoundedCache[bytes, Mapping[Any, Any]] = BoundedCache(256)
 
 
 def _check_headers(protected: Mapping[Any, Any], unprotected: Any) -> None:
