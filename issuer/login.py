@@ -29,6 +29,7 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Redirect
 
 from eidcore import jose
+from eidcore.claims import validate_times
 from eidcore.clock import Clock
 from eidcore.errors import AccessDenied, FormatError, InvalidRequest, LommebokError, NotFound
 from eidcore.identity import LevelOfAssurance, acr_values_at_least, loa_from_acr
@@ -196,11 +197,10 @@ class IdPorten:
             raise AccessDenied("the ID token's iss is not the identity provider")
         if aud != self.options.client_id and not (isinstance(aud, list) and self.options.client_id in aud):
             raise AccessDenied("the ID token is not for this client")
-        exp, iat = c.get("exp"), c.get("iat")
-        if not isinstance(exp, int) or exp <= now - skew:
-            raise AccessDenied("the ID token has expired")
-        if not isinstance(iat, int) or iat > now + skew:
-            raise AccessDenied("the ID token's iat is in the future")
+        try:  # OIDC Core §3.1.3.7 items 9-10, through the one time validator
+            validate_times(c, now=now, leeway=skew, require=("iat", "exp"), integers=True, what="the ID token")
+        except FormatError as exc:
+            raise AccessDenied(exc.description) from exc
         if not nonce or c.get("nonce") != nonce:
             raise AccessDenied("the ID token's nonce does not match")
         return c

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eidcore import jose
+from eidcore.claims import validate_times
 from eidcore.errors import FormatError, InvalidClient, InvalidCredentialRequest, InvalidNonce, InvalidProof
 from eidcore.trust.x509 import validate_chain
 from issuer.core import Configuration, Issuer
@@ -62,11 +63,10 @@ async def _verify_key_attestation(issuer: Issuer, token: Any, c_nonce: str | Non
     except FormatError as exc:
         raise InvalidProof(f"key attestation rejected: {exc.description}") from exc
     c = verified.claims
-    exp, iat = c.get("exp"), c.get("iat")
-    if not isinstance(iat, int) or iat > now + skew:
-        raise InvalidProof("the key attestation needs a valid iat")
-    if not isinstance(exp, int) or exp <= now - skew:
-        raise InvalidProof("the key attestation has expired or lacks exp")
+    try:  # RFC 7519 §4.1.4-§4.1.6 through the one time validator
+        validate_times(c, now=now, leeway=skew, require=("iat", "exp"), integers=True, what="the key attestation")
+    except FormatError as exc:
+        raise InvalidProof(exc.description) from exc
     if c_nonce is not None and c.get("nonce") != c_nonce:
         raise InvalidProof("the key attestation's nonce is not the c_nonce")
     keys = c.get("attested_keys")
@@ -161,11 +161,11 @@ async def verify_proofs(issuer: Issuer, conf: Configuration, proofs: Any, client
         aud = claims.get("aud")
         if aud != issuer.issuer_id and not (isinstance(aud, list) and aud == [issuer.issuer_id]):
             raise InvalidProof("the proof's aud is not this credential issuer")
-        iat = claims.get("iat")
-        if not isinstance(iat, int) or isinstance(iat, bool):
-            raise InvalidProof("the proof needs a numeric iat")
-        if iat > now + opts.clock_skew or iat < now - opts.proof_max_age:
-            raise InvalidProof("the proof's iat is outside the accepted window")
+        try:  # OpenID4VCI 1.0 Appendix F.1: iat within [now - proof_max_age, now + leeway]
+            validate_times(claims, now=now, leeway=opts.clock_skew, require=("iat",), max_age=opts.proof_max_age,
+                           max_age_leeway=False, integers=True, what="the proof")
+        except FormatError as exc:
+            raise InvalidProof(exc.description) from exc
         if "iss" in claims and client_id is not None and claims["iss"] != client_id:
             raise InvalidProof("the proof's iss is not the client_id")
         n = claims.get("nonce")

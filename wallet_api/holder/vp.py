@@ -26,7 +26,6 @@ confirmed (:func:`confirmed`: a callback and/or the code the user read on the lo
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import inspect
 import json
@@ -42,11 +41,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from eidcore import jose
+from eidcore.claims import validate_times
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.dcql import HeldCredential, MatchResult, match_credentials, parse_dcql_query
 from eidcore.dcql.models import DcqlQuery
+from eidcore.encoding import b64u_encode
 from eidcore.errors import (
     AccessDenied,
+    FormatError,
     InvalidHeader,
     InvalidRequest,
     InvalidRequestUriMethod,
@@ -267,12 +269,12 @@ def verify_request_object(jwt: str, *, client_id: str, trust_anchors: Sequence[x
             if rest not in _dns_names(cert):
                 raise UntrustedIssuer("the client_id DNS name is not a dNSName SAN of the verifier certificate")
         else:
-            digest = base64.urlsafe_b64encode(hashlib.sha256(cert.public_bytes(Encoding.DER)).digest())
-            if digest.rstrip(b"=").decode() != rest:
+            if b64u_encode(hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()) != rest:
                 raise UntrustedIssuer("the client_id x509_hash does not match the verifier certificate")
-    exp = claims.get("exp")
-    if isinstance(exp, int | float) and not isinstance(exp, bool) and clock.timestamp() >= exp + 60:
-        raise InvalidRequest("the request object has expired")
+    try:  # RFC 9101 §10.2 / RFC 7519 §4.1.4 through the one time validator (exp and nbf where present)
+        validate_times(claims, now=clock.timestamp(), require=(), what="the request object")
+    except FormatError as exc:
+        raise InvalidRequest(exc.description) from exc
     return _request_from_claims(claims, client_id, prefix, rest, cert, wallet_nonce)
 
 

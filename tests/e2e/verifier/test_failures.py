@@ -256,3 +256,16 @@ async def test_employee_of_another_organisation_fails_dcql(env: VerifierEnv) -> 
     assert result.status_code == 400
     tx = await env.read(created["transaction_id"])
     assert tx["status"] == "pending" and tx["refused_attempts"][-1]["check"] in ("dcql.values", "dcql.claims")
+
+
+async def test_the_holder_refuses_an_expired_request_object(env: VerifierEnv) -> None:
+    """The holder checks the request object's time claims with the one validator (RFC 9101 §10.2; leeway 60 s)."""
+    from eidcore.clock import FixedClock
+    from eidcore.errors import InvalidRequest
+
+    created = await env.create(profile="pid-basic", params={"format": "dc+sd-jwt"})
+    fresh = await vp.fetch_request(env.client, created["authorization_request"], trust_anchors=env.anchors)
+    assert fresh.nonce
+    later = FixedClock.at_timestamp(time.time() + 24 * 3600)  # long after the request object's exp
+    with pytest.raises(InvalidRequest, match="request object has expired"):
+        await vp.fetch_request(env.client, created["authorization_request"], trust_anchors=env.anchors, clock=later)
