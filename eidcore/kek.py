@@ -23,8 +23,6 @@ Text columns use :func:`wrap_text` / :func:`unwrap_text`: ``"lkek1." + base64url
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import secrets
 import stat
@@ -35,7 +33,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from eidcore.errors import ConfigurationError
+from eidcore.encoding import b64u_decode, b64u_encode
+from eidcore.errors import ConfigurationError, ParsingError
 
 if TYPE_CHECKING:
     from eidcore.settings import Settings
@@ -166,7 +165,7 @@ class LocalKek:
 async def wrap_text(kek: KeyEncryptionKey, value: str, *, aad: bytes) -> str:
     """``value`` wrapped for a text column: ``"lkek1." + base64url(wrapped)``."""
     blob = await kek.wrap(value.encode(), aad=aad)
-    return TEXT_PREFIX + base64.urlsafe_b64encode(blob).rstrip(b"=").decode()
+    return TEXT_PREFIX + b64u_encode(blob)
 
 
 def is_wrapped_text(value: str) -> bool:
@@ -180,8 +179,8 @@ async def unwrap_text(kek: KeyEncryptionKey, value: str, *, aad: bytes) -> str:
         raise UnwrapError("the stored value is not in the wrapped format")
     body = value[len(TEXT_PREFIX) :]
     try:
-        blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-    except (binascii.Error, ValueError):
+        blob = b64u_decode(body, what="the stored value")
+    except ParsingError:
         raise UnwrapError("the stored value is not in the wrapped format") from None
     return (await kek.unwrap(blob, aad=aad)).decode()
 
@@ -193,10 +192,10 @@ async def unwrap_text(kek: KeyEncryptionKey, value: str, *, aad: bytes) -> str:
 
 def decode_kek(text: str, *, source: str) -> bytes:
     """A KEK from its text form (base64url, with or without padding, of 32 random bytes)."""
-    text = text.strip()
+    text = text.strip().rstrip("=")  # an operator may paste it padded
     try:
-        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
+        key = b64u_decode(text, what=source)
+    except ParsingError:
         raise ConfigurationError(f"{source} is not base64url") from None
     if len(key) != KEK_LEN:
         raise ConfigurationError(
@@ -209,7 +208,7 @@ def decode_kek(text: str, *, source: str) -> bytes:
 
 def encode_kek(key: bytes) -> str:
     """The text form of a KEK (base64url without padding)."""
-    return base64.urlsafe_b64encode(key).rstrip(b"=").decode()
+    return b64u_encode(key)
 
 
 def read_kek_file(path: Path, *, source: str) -> bytes:

@@ -42,6 +42,7 @@ from litestar.response import Redirect
 
 from eidcore import jose
 from eidcore.credential_types import load_credential_types
+from eidcore.encoding import b64u_encode
 from eidcore.errors import (
     AccessDenied,
     InvalidClient,
@@ -149,8 +150,7 @@ def _claims(rt: Runtime, client: OidcClient, result: dict[str, Any]) -> dict[str
     if not isinstance(pid, str):
         raise AccessDenied("the credential has no identity number")
     out: dict[str, Any] = {
-        "sub": base64.urlsafe_b64encode(hashlib.sha256(f"{client.id}|{pid}".encode()).digest()).rstrip(
-            b"=").decode(),
+        "sub": b64u_encode(hashlib.sha256(f"{client.id}|{pid}".encode()).digest()),
         "pid": pid, "given_name": c.get("given_name"), "family_name": c.get("family_name"), "acr": _acr(client.login),
     }
     if client.login == "pid":

@@ -4,9 +4,6 @@ the request headers every resource shares, and ``Cache-Control: no-store`` on ev
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Annotated
 
 from litestar.datastructures import MutableScopeHeaders
@@ -14,7 +11,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from eidcore.errors import InvalidRequest, PreconditionFailed
+from eidcore import jsonutil
+from eidcore.encoding import b64u_decode, b64u_encode
+from eidcore.errors import InvalidRequest, ParsingError, PreconditionFailed
 from wallet_api.models import WalInstance
 from wallet_api.schemas import InstanceView, Problem, WalletProfile
 
@@ -97,7 +96,7 @@ def parse_if_match(value: str | None) -> int | None:
 
 
 def encode_cursor(value: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": value}).encode()).decode().rstrip("=")
+    return b64u_encode(jsonutil.dumps({"o": value}))
 
 
 def decode_cursor(cursor: str | None, *, maximum: int = INT64_MAX) -> int:
@@ -107,12 +106,12 @@ def decode_cursor(cursor: str | None, *, maximum: int = INT64_MAX) -> int:
     if cursor is None:
         return 0
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        raw = jsonutil.loads(b64u_decode(cursor[:200], what="cursor"), what="cursor")
         value = raw["o"]
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
             raise ValueError
         return value
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, ParsingError):
         raise InvalidRequest("cursor is not one this API returned") from None
 
 

@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from eidcore.dcql.models import ClaimsPath, ClaimValue, PathStep, parse_claims_path
+from eidcore.encoding import b64u_encode
 from eidcore.errors import ClaimsPathError
 
 __all__ = [
@@ -119,7 +119,7 @@ def cbor_to_json(value: Any) -> Any:
     if value is None or type(value) in (str, int, bool, float):
         return value
     if isinstance(value, bytes | bytearray):
-        return base64.urlsafe_b64encode(bytes(value)).rstrip(b"=").decode("ascii")
+        return b64u_encode(bytes(value))
     if isinstance(value, datetime):
         text = value.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
