@@ -16,9 +16,9 @@ the authorization (RFC 6749 §4.1.2) with a redirect carrying ``code`` and ``iss
 
 from __future__ import annotations
 
-import html
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 
@@ -34,6 +34,7 @@ from eidcore.clock import Clock
 from eidcore.errors import AccessDenied, FormatError, InvalidRequest, LommebokError, NotFound
 from eidcore.identity import LevelOfAssurance, acr_values_at_least, loa_from_acr
 from eidcore.oauth import pkce
+from eidcore.pages import page_environment, render_page
 from eidcore.registers import Person
 from issuer.core import Issuer, IssuerDep
 from issuer.http import body_dto, redirect_with, spec
@@ -215,9 +216,8 @@ def identity_provider(issuer: Issuer) -> TestLogin | IdPorten:
     return TestLogin(issuer)
 
 
-_STYLE = ("body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}"
-          "table{border-collapse:collapse;width:100%}td,th{padding:.3rem;border-bottom:1px solid #ddd;"
-          "text-align:left}fieldset{margin:1rem 0}")
+#: the issuer's pages (eidcore.pages: autoescaping Jinja2 on the shared layout)
+PAGES = page_environment(Path(__file__).parent / "templates")
 
 
 def alone_level(person: Person, loa: LevelOfAssurance, clock: Clock) -> LevelOfAssurance:
@@ -229,34 +229,14 @@ def alone_level(person: Person, loa: LevelOfAssurance, clock: Clock) -> LevelOfA
 
 
 def login_page(issuer: Issuer, session_id: str, query: str, persons: list[Person], requested: list[str]) -> str:
-    """The test login page (plain HTML, no external assets); a child's row says why level high is out of reach."""
-    e = html.escape
-    rows = []
-    for p in persons:
-        number = p.national_id or "(no Norwegian number)"
-        note = f" <small class=child>({e(CHILD_NOTE)})</small>" if p.age(issuer.rt.clock) < ADULT_AGE else ""
-        rows.append(
-            f"<tr><td>{e(p.full_name)}{note}</td><td>{e(p.birth_date.isoformat())}</td><td>{e(number)}</td>"
-            f"<td>{e(p.alias or '')}</td><td><button name=person_id value='{e(p.person_id)}'>Log in</button></td></tr>"
-        )
-    loa = "".join(
-        f"<label><input type=radio name=loa value={v}{' checked' if v == 'high' else ''}> {v}</label> "
-        for v in ("high", "substantial", "low")
-    )
-    action = e(issuer.url("/login"))
-    search = e(issuer.url("/login"))
-    return (
-        "<!doctype html><html lang=nb><head><meta charset=utf-8><title>Test login</title>"
-        f"<meta name=viewport content='width=device-width, initial-scale=1'><style>{_STYLE}</style></head><body>"
-        "<h1>Test login (synthetic persons)</h1>"
-        f"<p>Requested: {e(', '.join(requested))}</p>"
-        f"<form method=get action='{search}'><input type=hidden name=session value='{e(session_id)}'>"
-        f"<input name=q value='{e(query)}' placeholder='Name or number'> <button>Search</button></form>"
-        f"<form method=post action='{action}'><input type=hidden name=session value='{e(session_id)}'>"
-        f"<fieldset><legend>Level of assurance</legend>{loa}</fieldset>"
-        "<table><tr><th>Name</th><th>Born</th><th>Number</th><th>Alias</th><th></th></tr>"
-        f"{''.join(rows)}</table></form></body></html>"
-    )
+    """The test login page (a template with autoescaping, no external assets); a child's row says why level high
+    is out of reach."""
+    rows = [{"name": p.full_name, "child": p.age(issuer.rt.clock) < ADULT_AGE, "born": p.birth_date.isoformat(),
+             "number": p.national_id or "(no Norwegian number)", "alias": p.alias or "", "id": p.person_id}
+            for p in persons]
+    return render_page(PAGES, "test_login.html", lang="nb", title="Test login (synthetic persons)",
+                       requested=requested, action=issuer.url("/login"), session=session_id, query=query,
+                       persons=rows, child_note=CHILD_NOTE)
 
 
 def parse_loa(value: str | None) -> LevelOfAssurance:

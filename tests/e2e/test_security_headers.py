@@ -91,3 +91,18 @@ async def test_every_response_says_nosniff(stack: Stack) -> None:
         assert r.headers.get("x-content-type-options") == "nosniff", (method, path, r.status_code)
         if not r.headers.get("content-type", "").startswith("text/html"):
             assert "content-security-policy" not in r.headers
+
+
+async def test_the_test_login_page_escapes_what_the_user_typed_and_lists_rows_the_holder_reads(stack: Stack) -> None:
+    h = Helper(stack)
+    client = await h.client(dpop=True, attested=True)
+    auth = await client.push_authorization(redirect_uri=REDIRECT, scope="pid_vc_sd_jwt")
+    r = await stack.client.get(auth.authorize_url)
+    session = parse_qs(urlsplit(r.headers["location"]).query)["session"][0]
+    typed = "'><script>alert(1)</script>"
+    page = await stack.client.get("/issuer/login", params={"session": session, "q": typed})
+    assert page.status_code == 200 and "<script>" not in page.text and "&lt;script&gt;" in page.text
+    page = await stack.client.get("/issuer/login", params={"session": session, "q": "kari"})
+    from wallet_api.holder.login import _ROW  # the reference holder fills the page in by these rows
+
+    assert any(m["alias"] == "kari" for m in _ROW.finditer(page.text))
