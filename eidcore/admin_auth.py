@@ -30,7 +30,8 @@ from eidcore.settings import ServiceName
 if TYPE_CHECKING:
     from eidcore.runtime import Runtime
 
-__all__ = ["ALL_SCOPES", "OPERATOR", "PEERS", "AdminCaller", "admin_caller", "admin_guard", "authenticate"]
+__all__ = ["ALL_SCOPES", "OPERATOR", "PEERS", "SECURITY_SCHEME", "AdminCaller", "admin_caller", "admin_guard",
+           "admin_security", "authenticate"]
 
 #: the scope the operator's token holds: every scope
 ALL_SCOPES = "*"
@@ -40,6 +41,8 @@ OPERATOR = "operator"
 #: (``LOMMEBOK_<CALLER>_<SERVICE>_TOKEN``)
 PEERS: tuple[tuple[ServiceName, ServiceName], ...] = (("wallet", "issuer"),)
 _STATE_KEY = "lommebok_admin_caller"
+#: the OpenAPI security scheme of every admin API (an HTTP bearer credential, RFC 6750), declared by service_app
+SECURITY_SCHEME = "adminBearer"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,12 @@ def admin_guard(service: ServiceName, scope: str) -> Guard:
 
     guard.__name__ = f"admin_guard_{service}_{scope.replace(':', '_').replace('-', '_')}"
     return guard
+
+
+def admin_security(*scopes: str) -> list[dict[str, list[str]]]:
+    """The OpenAPI security requirement of an admin route (OpenAPI 3.1 §4.8.30): a bearer credential holding one
+    of ``scopes`` (documented with the route; the guard enforces them)."""
+    return [{SECURITY_SCHEME: list(scopes)}]
 
 
 def admin_caller(connection: ASGIConnection[Any, Any, Any, Any]) -> AdminCaller:

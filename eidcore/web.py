@@ -32,7 +32,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Server
+from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.types import (
     ASGIApp,
     ControllerRouterHandler,
@@ -44,6 +44,7 @@ from litestar.types import (
     Send,
 )
 
+from eidcore.admin_auth import SECURITY_SCHEME
 from eidcore.errors import InvalidRequest, LommebokError, PayloadTooLarge, StorageUnavailable
 from eidcore.runtime import Runtime
 from eidcore.settings import SERVICES
@@ -433,6 +434,10 @@ def service_app(
             title=title, version="0.1.0", description=description, path="/schema",
             servers=[Server(url=mount_path)], render_plugins=[SwaggerRenderPlugin()],
             use_handler_docstrings=True, create_examples=False,
+            components=Components(security_schemes={SECURITY_SCHEME: SecurityScheme(
+                type="http", scheme="bearer",
+                description="An admin credential (RFC 6750): the operator's token of this service, or a peer "
+                            "service's own credential holding only the scopes this service grants it")}),
         ),
         response_cache_config=ResponseCacheConfig(),
         **edge_config(),

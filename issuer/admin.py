@@ -28,7 +28,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Response
 from litestar.types import Guard
 
-from eidcore.admin_auth import admin_caller, admin_guard
+from eidcore.admin_auth import admin_caller, admin_guard, admin_security
 from eidcore.api.issuer_admin import DeferredApproval, OfferRequest, StatusChange, StatusChanged
 from eidcore.errors import InsufficientScope, InvalidRequest, NotFound
 from issuer.core import Issuer, IssuerDep
@@ -122,6 +122,7 @@ class AdminController(Controller):
 
     @post("/offers", operation_id="adminCreateOffer", status_code=201, dto=body_dto(OfferRequest), return_dto=None,
           guards=[admin_guard_any("offers", "offers:delegated")],
+          security=admin_security("offers", "offers:delegated"),
           responses={201: spec(OfferCreated, "The offer, its URI, tx_code and QR code"),
                      404: spec(OAuthError, "No such person"), **ADMIN_ERRORS})
     async def create_offer(self, issuer: IssuerDep, request: Request[Any, Any, Any],
@@ -134,6 +135,7 @@ class AdminController(Controller):
     @post("/credentials/status", operation_id="adminCredentialStatus", status_code=200,
           dto=body_dto(StatusChange), return_dto=None,
           guards=[admin_guard_any("credentials:status", "credentials:status:instance")],
+          security=admin_security("credentials:status", "credentials:status:instance"),
           responses={404: spec(OAuthError, "No such person"), **ADMIN_ERRORS})
     async def change_status(self, issuer: IssuerDep, request: Request[Any, Any, Any],
                             data: Annotated[StatusChange, Body()]) -> Response[StatusChanged]:
@@ -149,7 +151,7 @@ class AdminController(Controller):
 
     @post("/deferred/{transaction_id:str}/approve", operation_id="adminApproveDeferred", status_code=204,
           dto=body_dto(DeferredApproval, "optional-json"), return_dto=None,
-          guards=[admin_guard("issuer", "deferred:approve")],
+          guards=[admin_guard("issuer", "deferred:approve")], security=admin_security("deferred:approve"),
           responses={404: spec(OAuthError, "No such deferred transaction"), **ADMIN_ERRORS})
     async def approve(self, issuer: IssuerDep, transaction_id: FromPath[str],
                       data: Annotated[DeferredApproval | None, Body(description="Optional")] = None) -> None:

@@ -26,6 +26,7 @@ from litestar import Controller, Response, post
 from litestar.params import Body, FromPath
 from sqlmodel import col, select
 
+from eidcore.admin_auth import admin_security
 from eidcore.api.issuer_admin import (
     MandateCreated,
     MandateList,
@@ -136,13 +137,15 @@ class MandateController(Controller):
     tags = ("admin",)
 
     @post(operation_id="adminCreateMandate", status_code=201, dto=body_dto(MandateRequest), return_dto=None,
-          guards=[admin_guard_any("mandates", "mandates:write")], responses={**NOT_FOUND, **ADMIN_ERRORS})
+          guards=[admin_guard_any("mandates", "mandates:write")],
+          security=admin_security("mandates", "mandates:write"), responses={**NOT_FOUND, **ADMIN_ERRORS})
     async def create(self, issuer: IssuerDep, data: Annotated[MandateRequest, Body()]) -> Response[MandateCreated]:
         """Record a granted mandate (principal -> agent, scope, validity)."""
         return Response(await create_mandate(issuer, data), status_code=201, headers=NO_STORE)
 
     @post("/query", operation_id="adminListMandates", status_code=200, dto=body_dto(MandateQuery), return_dto=None,
-          guards=[admin_guard_any("mandates")], responses={**NOT_FOUND, **ADMIN_ERRORS})
+          guards=[admin_guard_any("mandates")], security=admin_security("mandates"),
+          responses={**NOT_FOUND, **ADMIN_ERRORS})
     async def query(self, issuer: IssuerDep, data: Annotated[MandateQuery, Body()]) -> Response[MandateList]:
         """Granted mandates of a principal and/or an agent (identity number, alias or person id), in the body so
         that no identity number lands in a URL (access logs)."""
@@ -153,7 +156,8 @@ class MandateController(Controller):
 
     @post("/{mandate_id:str}/revoke", operation_id="adminRevokeMandate", status_code=200,
           dto=body_dto(MandateRevokeRequest, "optional-json"), return_dto=None,
-          guards=[admin_guard_any("mandates", "mandates:write")], responses={**NOT_FOUND, **ADMIN_ERRORS})
+          guards=[admin_guard_any("mandates", "mandates:write")],
+          security=admin_security("mandates", "mandates:write"), responses={**NOT_FOUND, **ADMIN_ERRORS})
     async def revoke(self, issuer: IssuerDep, mandate_id: FromPath[str],
                      data: Annotated[MandateRevokeRequest | None, Body(description="Optional")] = None
                      ) -> Response[MandateRevocation]:
@@ -164,7 +168,7 @@ class MandateController(Controller):
         return Response(await revoke_mandate(issuer, mandate_id, principal_id=pid), headers=NO_STORE)
 
     @post("/reconcile", operation_id="adminReconcileMandates", status_code=200,
-          guards=[admin_guard_any("mandates")], responses=ADMIN_ERRORS)
+          guards=[admin_guard_any("mandates")], security=admin_security("mandates"), responses=ADMIN_ERRORS)
     async def reconcile(self, issuer: IssuerDep) -> Response[ReconcileReport]:
         """Run the reconciliation of mandates by law with the population register once (idempotent)."""
         report = await reconcile(issuer)

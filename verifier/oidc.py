@@ -22,6 +22,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.types import ControllerRouterHandler
 from pydantic import BaseModel, ConfigDict
 
+from eidcore.admin_auth import admin_security
 from eidcore.runtime import Runtime
 from verifier.guards import form_body, verifier_admin
 from verifier.models import OidcClient
@@ -168,6 +169,7 @@ class OidcAdminController(Controller):
     path = "/admin/oidc-clients"
     tags = ["admin"]  # noqa: RUF012
     guards = [verifier_admin("oidc-clients")]  # noqa: RUF012
+    security = admin_security("oidc-clients")
 
     @post("/", operation_id="createOidcClient", status_code=201, responses=errors(400, 401, 403))
     async def create_client(self, data: JSONBody[CreateOidcClient],

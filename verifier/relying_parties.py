@@ -24,6 +24,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 from sqlmodel import select
 
+from eidcore.admin_auth import admin_security
 from eidcore.cache import BoundedCache
 from eidcore.errors import InvalidRequest, InvalidToken
 from eidcore.runtime import Runtime, secret_matches
@@ -168,6 +169,7 @@ class RelyingPartyAdminController(Controller):
     path = "/admin/relying-parties"
     tags = ["admin"]  # noqa: RUF012
     guards = [verifier_admin("relying-parties")]  # noqa: RUF012
+    security = admin_security("relying-parties")
 
     @post("/", operation_id="createRelyingParty", status_code=201, responses=errors(400, 401, 403))
     async def create(self, data: JSONBody[CreateRelyingParty],

@@ -16,7 +16,7 @@ from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, JSONBody
 from sqlmodel import col, select
 
-from eidcore.admin_auth import admin_guard
+from eidcore.admin_auth import admin_guard, admin_security
 from wallet_api.conventions import etag, problems, view
 from wallet_api.instances import bind, change_state, person_from_admin
 from wallet_api.models import WalInstance, YouthRelyingParty
@@ -38,6 +38,7 @@ class InstanceAdminController(Controller):
     path = "/admin"
     tags = TAGS
     guards = [admin_guard("wallet", SCOPE_INSTANCES)]  # noqa: RUF012 (litestar's Controller attribute)
+    security = admin_security(SCOPE_INSTANCES)
 
     @post("/instances/{instance_id:str}/person", operation_id="adminBindInstance",
           responses=problems(400, 401, 403, 404, 409), status_code=200)
@@ -74,6 +75,7 @@ class RelyingPartyAdminController(Controller):
     path = "/admin/youth/relying-parties"
     tags = TAGS
     guards = [admin_guard("wallet", SCOPE_YOUTH)]  # noqa: RUF012 (litestar's Controller attribute)
+    security = admin_security(SCOPE_YOUTH)
 
     @put("/", operation_id="adminPutRelyingPartyCategory", responses=problems(400, 401, 403), status_code=200)
     async def put_relying_party(self, wallet: Wallet, data: JSONBody[RelyingPartyIn]) -> RelyingPartyIn:
