@@ -26,8 +26,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from pydantic import ValidationError
 
-from eidcore import errors, jose
+from eidcore import errors, jose, openid4vci
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.oauth import client_attestation, dpop, pkce
 
@@ -62,6 +63,12 @@ _ERRORS: dict[str, type[errors.LommebokError]] = {
         client_attestation.InvalidClientAttestation, client_attestation.UseAttestationChallenge,
     )
 }
+
+
+def _first_error(exc: ValidationError) -> str:
+    """Where a message failed its model (the path, never the value)."""
+    errors_ = exc.errors()
+    return ".".join(str(p) for p in errors_[0]["loc"]) if errors_ and errors_[0]["loc"] else "the message"
 
 
 def raise_for_error(r: httpx.Response) -> None:
@@ -112,8 +119,14 @@ class CredentialOffer:
 
     @classmethod
     def parse(cls, obj: Any) -> CredentialOffer:
+        """Read an offer through the shared message model (:class:`eidcore.openid4vci.CredentialOffer`), then the
+        rules the model cannot say (an http(s) issuer, unique configuration ids)."""
         if not isinstance(obj, dict):
             raise errors.InvalidRequest("a credential offer is a JSON object")
+        try:
+            openid4vci.CredentialOffer.model_validate(obj)
+        except ValidationError as exc:
+            raise errors.InvalidRequest(f"the credential offer is malformed ({_first_error(exc)})") from None
         iss, ids, grants = obj.get("credential_issuer"), obj.get("credential_configuration_ids"), obj.get("grants")
         if not isinstance(iss, str) or not iss.startswith(("https://", "http://")):
             raise errors.InvalidRequest("credential_issuer must be an https URL")
@@ -423,7 +436,10 @@ class VciClient:
         raise_for_error(r)
         if r.headers.get("dpop-nonce"):
             self._dpop_nonce = r.headers["dpop-nonce"]
-        return str(r.json()["c_nonce"])
+        try:
+            return openid4vci.NonceResponse.model_validate(r.json()).c_nonce
+        except (ValidationError, ValueError) as exc:
+            raise errors.ParsingError("the nonce response is malformed") from exc
 
     def proof(self, key: jose.SigningKey, nonce: str, *, key_attestation: str | None = None) -> str:
         client_id = self.attestation.client_id if self.attestation else None
@@ -458,9 +474,13 @@ class VciClient:
 
     @staticmethod
     def _credential_response(b: dict[str, Any] | None) -> CredentialResponse:
-        b = b or {}
-        creds = [str(c["credential"]) if isinstance(c, dict) else str(c) for c in b.get("credentials") or []]
-        return CredentialResponse(creds, b.get("notification_id"), b.get("transaction_id"), b.get("interval"))
+        """§8.3 through the shared message model (:class:`eidcore.openid4vci.CredentialResponse`)."""
+        try:
+            m = openid4vci.CredentialResponse.model_validate(b or {})
+        except ValidationError as exc:
+            raise errors.ParsingError(f"the credential response is malformed ({_first_error(exc)})") from None
+        return CredentialResponse([c.credential for c in m.credentials or []], m.notification_id, m.transaction_id,
+                                  m.interval)
 
     async def request_credential(self, token: TokenResponse, *, proofs: Sequence[str] = (),
                                  credential_configuration_id: str | None = None,
