@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from eidcore import cbor, cose
+from eidcore.cache import BoundedCache
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import InvalidClaim, InvalidRequest
 from eidcore.formats.mdoc.structures import (
@@ -53,7 +54,8 @@ def _tstr(text: str) -> bytes:
     return bytes((head[0] + 0x20,)) + head[1:] + raw
 
 
-_DER_BY_ID: dict[int, tuple[x509.Certificate, bytes]] = {}
+#: DER of the few signing certificates, by object id (the certificate is kept too, so an id is never reused)
+_DER_BY_ID: BoundedCache[int, tuple[x509.Certificate, bytes]] = BoundedCache(64)
 
 
 def _der(cert: x509.Certificate) -> bytes:
@@ -62,9 +64,7 @@ def _der(cert: x509.Certificate) -> bytes:
     if hit is not None and hit[0] is cert:
         return hit[1]
     der = cert.public_bytes(Encoding.DER)
-    if len(_DER_BY_ID) >= 64:
-        _DER_BY_ID.clear()
-    _DER_BY_ID[id(cert)] = (cert, der)
+    _DER_BY_ID.set(id(cert), (cert, der))
     return der
 
 
