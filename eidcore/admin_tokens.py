@@ -4,8 +4,8 @@ Each service's admin API (the issuer's offers, status changes and mandates; the 
 OIDC clients; the wallet provider's instances and youth registry) checks its own token, so a token that leaks
 from one service opens no other. In production each is required where it is used, needs at least
 :data:`MIN_BITS` bits of entropy (e.g. ``secrets.token_urlsafe(32)``: 43 base64url characters) and differs from
-the others; the shared ``LOMMEBOK_ADMIN_TOKEN`` of development is refused there. In development the tokens are
-generated on first start (``<data_dir>/secrets/admin-token-<service>``, 0600).
+the others. One token for every admin API (``LOMMEBOK_ADMIN_TOKEN``) is refused everywhere. In development the
+tokens are generated on first start (``<data_dir>/secrets/admin-token-<service>``, 0600).
 """
 
 from __future__ import annotations
@@ -71,14 +71,20 @@ def token_weakness(value: str) -> str | None:
     return None
 
 
+def refuse_shared_token(settings: Settings) -> None:
+    """One token for every admin API is refused in every environment, naming the per-service variables."""
+    if settings.admin_token:
+        raise ConfigurationError(
+            "LOMMEBOK_ADMIN_TOKEN (one token for every admin API) is refused: set "
+            + ", ".join(ENV.values()) + f", each its own random value ({HOW}), or leave them unset in development "
+            "to have them generated")
+
+
 def production_admin_tokens(settings: Settings, services: Iterable[ServiceName]) -> dict[ServiceName, str]:
     """The admin tokens of a production process serving ``services``: each one's own token (a peer calling another
     service's admin API has a credential of its own: :func:`production_peer_tokens`); refuses the shared token,
     missing, weak or equal ones with a :class:`ConfigurationError` naming the variable (never the value)."""
-    if settings.admin_token:
-        raise ConfigurationError(
-            "LOMMEBOK_ADMIN_TOKEN (one token for every admin API) is refused in production: set "
-            + ", ".join(ENV.values()) + f", each its own random value ({HOW})")
+    refuse_shared_token(settings)
     needed = set(services)
     tokens: dict[ServiceName, str] = {}
     for service in SERVICES:

@@ -17,7 +17,13 @@ from pathlib import Path
 import httpx
 
 from eidcore.admin_auth import PEERS
-from eidcore.admin_tokens import bearer_matches, peer_setting, production_admin_tokens, production_peer_tokens
+from eidcore.admin_tokens import (
+    bearer_matches,
+    peer_setting,
+    production_admin_tokens,
+    production_peer_tokens,
+    refuse_shared_token,
+)
 from eidcore.clock import SYSTEM_CLOCK, Clock
 from eidcore.errors import ConfigurationError
 from eidcore.events import EventBus, open_event_bus
@@ -151,13 +157,13 @@ class Runtime:
         self.started = True
 
     def _dev_admin_tokens(self) -> None:
-        """Each service's token from its setting, else the shared dev ``LOMMEBOK_ADMIN_TOKEN``, else generated
-        (``<data_dir>/secrets/admin-token-<service>``); each peer credential from its setting, else generated
-        (``<data_dir>/secrets/peer-token-<caller>-<service>``: never the shared dev token, so a peer's scopes hold
-        in development too)."""
+        """Each service's token from its setting, else generated (``<data_dir>/secrets/admin-token-<service>``);
+        each peer credential from its setting, else generated (``<data_dir>/secrets/peer-token-<caller>-<service>``),
+        so a peer's scopes hold in development too. One token for every admin API is refused."""
         s = self.settings
+        refuse_shared_token(s)
         for service in SERVICES:
-            value: str | None = getattr(s, f"{service}_admin_token") or s.admin_token
+            value: str | None = getattr(s, f"{service}_admin_token")
             if value:
                 self.admin_tokens[service] = value
             else:

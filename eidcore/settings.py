@@ -236,7 +236,8 @@ class Settings(BaseSettings):
     kek_previous: SecretStr | None = None
     """Earlier KEKs (comma-separated) whose wrapped values still unwrap while rotating; rewrapped on read."""
     admin_token: str | None = Field(default=None, repr=False)
-    """Development only: one token for every admin API (refused in production, see eidcore.admin_tokens)."""
+    """No longer read: one token for every admin API is refused in every environment (each admin API has its own
+    token, each peer service its own credential; see eidcore.admin_tokens)."""
     issuer_admin_token: str | None = Field(default=None, repr=False)
     """The issuer's admin API bearer token (production: required, at least 256 bits; dev: generated)."""
     verifier_admin_token: str | None = Field(default=None, repr=False)

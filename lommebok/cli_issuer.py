@@ -26,10 +26,9 @@ def _server(f: F) -> F:
 
 
 def _admin_token(settings: Settings) -> str:
-    """The issuer's admin token: ``LOMMEBOK_ISSUER_ADMIN_TOKEN`` (or the dev ``LOMMEBOK_ADMIN_TOKEN``), else the
-    file the dev server wrote."""
-    if settings.issuer_admin_token or settings.admin_token:
-        return settings.issuer_admin_token or settings.admin_token or ""
+    """The issuer's admin token: ``LOMMEBOK_ISSUER_ADMIN_TOKEN``, else the file the dev server wrote."""
+    if settings.issuer_admin_token:
+        return settings.issuer_admin_token
     path = settings.data_dir / "secrets" / "admin-token-issuer"
     try:
         return path.read_text().strip()

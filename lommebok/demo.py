@@ -8,7 +8,7 @@ presentation is refused by the verifier, with the reason.
 
 Against the running server named with ``--url`` (``LOMMEBOK_URL``; on this machine: the demo reads the
 server's dev secrets under ``--data-dir``, or the admin tokens from ``LOMMEBOK_ISSUER_ADMIN_TOKEN`` and
-``LOMMEBOK_WALLET_ADMIN_TOKEN`` (or the dev ``LOMMEBOK_ADMIN_TOKEN``) when the server was given them),
+``LOMMEBOK_WALLET_ADMIN_TOKEN`` when the server was given them),
 or, when no server is named or none answers, against the whole stack started in this process on a temporary
 SQLite database (nothing leaves the process).
 Verifiers cache a status list for its ``ttl`` (draft-ietf-oauth-status-list), so a revocation reaches a verifier
@@ -70,8 +70,8 @@ def _read_secret(path: Path, what: str) -> str:
 @contextlib.asynccontextmanager
 async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None = None, *,
                           settings: Settings | None = None) -> AsyncIterator[Target]:
-    """The server at ``url``: its admin tokens from the settings (``LOMMEBOK_<SERVICE>_ADMIN_TOKEN``, the dev
-    ``LOMMEBOK_ADMIN_TOKEN``) or the dev secrets under ``data_dir``, its trust anchors from ``data_dir``."""
+    """The server at ``url``: its admin tokens from the settings (``LOMMEBOK_<SERVICE>_ADMIN_TOKEN``) or the dev
+    secrets under ``data_dir``, its trust anchors from ``data_dir``."""
     from eidcore.clock import SYSTEM_CLOCK
 
     settings = settings or load_settings()
@@ -93,8 +93,8 @@ async def external_target(url: str, data_dir: Path, urls: dict[str, str] | None 
 
 
 def configured_admin_token(settings: Settings, service: ServiceName) -> str | None:
-    """``service``'s admin token as the settings give it (its own, else the dev shared one), or None."""
-    token: str | None = getattr(settings, f"{service}_admin_token") or settings.admin_token
+    """``service``'s admin token as the settings give it, or None."""
+    token: str | None = getattr(settings, f"{service}_admin_token")
     return token
 
 

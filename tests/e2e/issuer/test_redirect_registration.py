@@ -311,7 +311,7 @@ async def test_production_needs_an_explicit_registration(tmp_path: Path) -> None
     from issuer.app import create_app
     from issuer.clients import ClientRegistry
 
-    settings = load_settings(environment="production", data_dir=tmp_path, admin_token="t" * 32)
+    settings = load_settings(environment="production", data_dir=tmp_path, issuer_admin_token="t" * 32)
     with pytest.raises(ConfigurationError):
         ClientRegistry.from_settings(settings, None)
     with pytest.raises(ConfigurationError):

@@ -68,11 +68,13 @@ async def test_another_services_operator_token_opens_nothing(client: tuple[Async
     assert r.status_code == 401
 
 
-def test_peer_tokens_are_never_the_shared_dev_token_and_never_hold_every_scope(tmp_path: Path) -> None:
-    rt = Runtime(Settings(data_dir=tmp_path / "var", admin_token="x" * 40))
+def test_one_token_for_every_admin_api_is_refused_and_peers_never_hold_every_scope(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="LOMMEBOK_ISSUER_ADMIN_TOKEN"):
+        Runtime(Settings(data_dir=tmp_path / "var", admin_token="x" * 40))._dev_admin_tokens()
+    rt = Runtime(Settings(data_dir=tmp_path / "var"))
     rt._dev_admin_tokens()
-    assert rt.admin_tokens["issuer"] == "x" * 40
-    assert rt.peer_token("wallet", "issuer") != "x" * 40
+    tokens = {*rt.admin_tokens.values(), rt.peer_token("wallet", "issuer")}
+    assert len(tokens) == 4  # each admin API its own token, the wallet provider its own credential
     with pytest.raises(ConfigurationError):
         rt.allow_peer("issuer", "wallet", frozenset({"*"}))
     assert AdminCaller("operator", frozenset({"*"})).allows("anything")

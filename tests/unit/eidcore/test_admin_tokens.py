@@ -70,7 +70,7 @@ async def test_a_weak_production_token_refuses_to_start_naming_the_variable(tmp_
     await rt.stop()
 
 
-def test_the_shared_admin_token_is_refused_in_production_naming_the_per_service_variables(tmp_path: Path) -> None:
+def test_the_shared_admin_token_is_refused_naming_the_per_service_variables(tmp_path: Path) -> None:
     settings = production(tmp_path, admin_token=strong())
     with pytest.raises(ConfigurationError) as err:
         production_admin_tokens(settings, {"issuer"})

@@ -82,7 +82,7 @@ def test_kek_of_the_wrong_size_is_refused() -> None:
 
 def test_production_without_a_kek_refuses_to_start_naming_the_variable(tmp_path: Path) -> None:
     settings = Settings(environment="production", data_dir=tmp_path / "var", keys_dir=tmp_path / "keys",
-                        admin_token="a" * 40)
+                        issuer_admin_token="a" * 40)
     with pytest.raises(ConfigurationError, match="LOMMEBOK_KEK"):
         load_kek(settings)
 
