@@ -25,7 +25,7 @@ async def test_pre_authorized_issuance_against_the_issuer_alone(tmp_path: Path) 
     admin_token = secrets.token_urlsafe(32)
     with serving(tmp_path, "--service", "issuer", port=port, health="/issuer/health",
                  LOMMEBOK_PUBLIC_BASE_URL=f"http://localhost:{port}", LOMMEBOK_ISSUER_URL=issuer,
-                 LOMMEBOK_ADMIN_TOKEN=admin_token) as (base, _):
+                 LOMMEBOK_ISSUER_ADMIN_TOKEN=admin_token) as (base, _):
         async with httpx.AsyncClient(timeout=30) as http:
             assert (await http.get(f"{base}/verifier/health")).status_code == 404, "only the issuer runs"
             r = await http.post(f"{base}/issuer/admin/offers", headers={"Authorization": f"Bearer {admin_token}"},

@@ -37,7 +37,7 @@ def test_single_use_values_across_two_processes(tmp_path: Path, clean_postgres_u
     token = secrets.token_urlsafe(32)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOMMEBOK_")}
     env.update(LOMMEBOK_DATA_DIR=str(tmp_path / "var"), LOMMEBOK_DATABASE_URL=clean_postgres_url,
-               LOMMEBOK_REDIS_URL=redis_url, LOMMEBOK_ADMIN_TOKEN=token)
+               LOMMEBOK_REDIS_URL=redis_url, LOMMEBOK_ISSUER_ADMIN_TOKEN=token)
     admin = {"Authorization": f"Bearer {token}"}
     with ExitStack() as stack:
         a = stack.enter_context(_serve(tmp_path, env))

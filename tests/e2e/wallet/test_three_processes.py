@@ -35,7 +35,7 @@ def test_the_issue_story_with_three_processes(tmp_path: Path, clean_postgres_url
     data = tmp_path / "var"
     admin_token = secrets.token_urlsafe(32)
     env = clean_env(LOMMEBOK_DATA_DIR=str(data), LOMMEBOK_DATABASE_URL=clean_postgres_url,
-                    LOMMEBOK_REDIS_URL=redis_url, LOMMEBOK_ADMIN_TOKEN=admin_token,
+                    LOMMEBOK_REDIS_URL=redis_url, LOMMEBOK_ISSUER_ADMIN_TOKEN=admin_token,
                     LOMMEBOK_ISSUER_URL=urls["issuer"], LOMMEBOK_VERIFIER_URL=urls["verifier"],
                     LOMMEBOK_WALLET_URL=urls["wallet"], LOMMEBOK_ISSUER__REQUIRE_WALLET_ATTESTATION="true",
                     LOMMEBOK_STATUS_LIST_TTL=str(STATUS_TTL))
@@ -74,7 +74,7 @@ def test_the_issue_story_with_three_processes(tmp_path: Path, clean_postgres_url
         demo = subprocess.run([*LOMMEBOK, "demo", "--url", "http://localhost:9", "--data-dir", str(data),
                                "--issuer-url", urls["issuer"], "--verifier-url", urls["verifier"],
                                "--wallet-url", urls["wallet"], "--wait", "20"],
-                              env=clean_env(LOMMEBOK_ADMIN_TOKEN=admin_token), capture_output=True, text=True,
+                              env=clean_env(LOMMEBOK_ISSUER_ADMIN_TOKEN=admin_token), capture_output=True, text=True,
                               timeout=120)
         assert demo.returncode == 0, demo.stdout + demo.stderr
         out = " ".join(demo.stdout.split())
