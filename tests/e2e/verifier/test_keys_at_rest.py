@@ -8,9 +8,10 @@ import json
 from typing import Any
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from eidcore.storage import LEGACY_VERSION_TABLE, Database, alembic_config
+from eidcore.storage import LEGACY_VERSION_TABLE, Database, alembic_config, baseline
 from tests.e2e.verifier.conftest import VerifierEnv
 from wallet_api.holder import vp
 
@@ -36,9 +37,14 @@ async def test_an_encrypted_response_transaction_stores_no_private_key(env: Veri
 
 
 def _as_left_by_the_former_chain(connection: Any, db: Database, target: str) -> None:
-    """The database as a release before per-service migrations left it: the single chain's version table (its
+    """The database as a release before per-service migrations left it: each branch taken back to its baseline
+    (undoing what came after, such as the service-prefix renames), then the single chain's version table (its
     schema is the baselines'), taken back to ``target``."""
+    script = ScriptDirectory.from_config(alembic_config(db.schemas))
     for schema in db.schemas:
+        branch = alembic_config(db.schemas)
+        branch.attributes.update(connection=connection, version_table=schema.version_table)
+        command.downgrade(branch, baseline(script, schema).revision)
         connection.execute(text(f"DROP TABLE {schema.version_table}"))
     cfg = alembic_config((), legacy=True)
     cfg.attributes.update(connection=connection, version_table=LEGACY_VERSION_TABLE)
