@@ -65,7 +65,7 @@ class VerTransaction(SQLModel, table=True):
     refused_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     """How many responses the ``response_uri`` refused (each left the transaction pending)."""
     refused: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    """The most recent refused responses (at most ``verifier.response.MAX_REFUSED``): check name, wallet error code
+    """The most recent refused responses (at most ``verifier.transactions.MAX_REFUSED``): check name, wallet error code
     and time only, never claim values."""
     created_at: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False))
