@@ -143,9 +143,13 @@ class RedisEventBus:
 
     #: how long a subscribe waits for Redis to confirm it before going on (the waiter's own timeout covers a miss)
     confirm_timeout = 2.0
+    #: the longest :meth:`close` waits for each background task and for the last batch
+    close_timeout = 2.0
 
     def __init__(self, url: str, *, namespace: str = "lommebok") -> None:
-        self._redis = aioredis.from_url(url, socket_connect_timeout=5)
+        # a Redis that accepts but never answers must not hold a publisher or a shutdown forever
+        self._redis = aioredis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        self._closing = False
         self._prefix = f"{namespace}:ev:"
         self._local = _Local()
         self._pubsub: Any = None
@@ -196,7 +200,10 @@ class RedisEventBus:
 
     async def _read(self) -> None:
         """Dispatch every message to this process's waiters until closed; reconnects after a Redis outage."""
-        while True:
+        task = asyncio.current_task()
+        while not self._closing:
+            if task is not None and task.cancelling():  # a cancellation the client turned into an error
+                raise asyncio.CancelledError
             try:
                 if not self._pubsub.subscribed:
                     await asyncio.sleep(0.05)
@@ -205,6 +212,8 @@ class RedisEventBus:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
+                if self._closing:
+                    return
                 log.warning("event bus lost Redis (%s); retrying", type(exc).__name__)
                 for ev in self._confirmed.values():
                     ev.set()  # nobody waits on a confirmation that cannot come
@@ -248,30 +257,39 @@ class RedisEventBus:
                         await self._pubsub.unsubscribe(self._prefix + channel)
 
     async def close(self) -> None:
-        if self._publisher is not None:
-            self._publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
-                await self._publisher
-            self._publisher = None
+        """Stop the background tasks (each given at most :data:`close_timeout` seconds), send what is queued, and
+        close the connections; never waits on Redis for longer than that."""
+        self._closing = True
+        await _stop(self._publisher, self.close_timeout)
+        self._publisher = None
         if self._outbox is not None and not self._outbox.empty():  # what was queued still goes out
             pending = set()
             while not self._outbox.empty():
                 pending.add(self._outbox.get_nowait())
-            await self._send(pending)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._send(pending), self.close_timeout)
         self._outbox = None
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
-                await self._reader
+            await _stop(self._reader, self.close_timeout)
             self._reader = None
         if self._pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.aclose()
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(self._pubsub.aclose(), self.close_timeout)
             self._pubsub = None
         self._local.waiters.clear()
         self._confirmed.clear()
-        with contextlib.suppress(RedisError, OSError):
-            await self._redis.aclose()
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            await asyncio.wait_for(self._redis.aclose(), self.close_timeout)
+
+
+async def _stop(task: asyncio.Task[None] | None, timeout: float) -> None:
+    """Cancel ``task`` and wait at most ``timeout`` seconds for it to end (a client library that swallows the
+    cancellation cannot hold the caller)."""
+    if task is None or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError, RedisError, OSError):
+        await asyncio.wait_for(asyncio.shield(task), timeout)
 
 
 def open_event_bus(redis_url: str | None, *, namespace: str = "lommebok") -> MemoryEventBus | RedisEventBus:

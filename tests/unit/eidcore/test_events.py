@@ -89,3 +89,26 @@ async def test_redis_outage_on_publish_still_wakes_local_waiters() -> None:
         await bus.close()
 
 
+
+
+async def test_close_returns_even_when_the_client_turns_cancellation_into_an_error(redis_url: str) -> None:
+    """redis-py may answer a cancelled read with a connection error; the reader must still stop, and close()
+    must not wait on it for ever (a test teardown hung there)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    bus = RedisEventBus(redis_url, namespace=f"test-{uuid.uuid4().hex[:8]}")
+    async with bus.subscribe("tx:stuck"):
+        real = bus._pubsub.get_message
+
+        async def swallowing(*args: object, **kwargs: object) -> object:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                raise RedisConnectionError("connection closed while reading") from None
+            return await real(*args, **kwargs)
+
+        bus._pubsub.get_message = swallowing
+        await asyncio.sleep(1.5)  # past the read in progress: the reader is now inside the swallowing one
+        started = asyncio.get_running_loop().time()  # a runtime stopping while a stream still listens
+        await asyncio.wait_for(bus.close(), 10)
+        assert asyncio.get_running_loop().time() - started < 5
