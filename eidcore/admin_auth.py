@@ -82,7 +82,8 @@ def admin_guard(service: ServiceName, scope: str) -> Guard:
     if not scope or scope == ALL_SCOPES:
         raise ValueError("a guard names one concrete scope")
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        # a coroutine: litestar runs a sync guard in a worker thread, a hop every admin request would pay
         caller = authenticate(_runtime(connection), service, connection.headers.get("authorization"))
         if caller is None:
             raise InvalidToken("a valid admin bearer token is required",

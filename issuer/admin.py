@@ -57,11 +57,11 @@ def admin_guard_any(*scopes: str) -> Guard:
     then its narrower form, whose limits the handler applies)."""
     guards = [admin_guard("issuer", s) for s in scopes]
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         refused: InsufficientScope | None = None
         for g in guards:
             try:
-                g(connection, handler)
+                await g(connection, handler)  # type: ignore[misc]
                 return
             except InsufficientScope as exc:
                 refused = exc

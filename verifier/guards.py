@@ -31,7 +31,7 @@ def verifier_admin(scope: str) -> Guard:
     return admin_guard("verifier", scope)
 
 
-def form_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def form_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A form endpoint takes ``application/x-www-form-urlencoded`` only (400 ``invalid_request`` otherwise)."""
     ctype = connection.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != FORM:
