@@ -140,6 +140,9 @@ class RedisEventBus:
     max_outbox = 10_000
     #: most PUBLISH commands in one pipeline
     max_batch = 500
+    #: how long the first wake-up of a batch waits for others (seconds): the verifier publishes "responded" and
+    #: then the outcome of one response a moment apart, and those go out as one PUBLISH
+    linger = 0.005
 
     #: how long a subscribe waits for Redis to confirm it before going on (the waiter's own timeout covers a miss)
     confirm_timeout = 2.0
@@ -178,6 +181,7 @@ class RedisEventBus:
         """Send what :meth:`publish` queued, in pipelined batches, until closed."""
         while True:
             batch = {await outbox.get()}
+            await asyncio.sleep(self.linger)  # let a burst gather: one pipeline, a channel published once
             while len(batch) < self.max_batch and not outbox.empty():
                 batch.add(outbox.get_nowait())
             await self._send(batch)
