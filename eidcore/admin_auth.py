@@ -77,10 +77,13 @@ def _runtime(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
     return rt
 
 
-def admin_guard(service: ServiceName, scope: str) -> Guard:
-    """A litestar guard letting in only a caller of ``service``'s admin API that holds ``scope``."""
-    if not scope or scope == ALL_SCOPES:
-        raise ValueError("a guard names one concrete scope")
+def admin_guard(service: ServiceName, scope: str, *alternatives: str) -> Guard:
+    """A litestar guard letting in only a caller of ``service``'s admin API that holds ``scope`` or one of the
+    ``alternatives`` (a broad scope and its narrower forms, whose limits the handler applies)."""
+    scopes = (scope, *alternatives)
+    if any(not s or s == ALL_SCOPES for s in scopes):
+        raise ValueError("a guard names concrete scopes")
+    wanted = " ".join(scopes)
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         # a coroutine: litestar runs a sync guard in a worker thread, a hop every admin request would pay
@@ -88,13 +91,13 @@ def admin_guard(service: ServiceName, scope: str) -> Guard:
         if caller is None:
             raise InvalidToken("a valid admin bearer token is required",
                                headers={"WWW-Authenticate": f'Bearer realm="{service}-admin"'})
-        if not caller.allows(scope):
-            raise InsufficientScope(f"this credential does not allow {scope!r}",
+        if not any(caller.allows(s) for s in scopes):
+            raise InsufficientScope(f"this credential does not allow {wanted!r}",
                                     headers={"WWW-Authenticate": f'Bearer realm="{service}-admin", '
-                                                                 f'error="insufficient_scope", scope="{scope}"'})
+                                                                 f'error="insufficient_scope", scope="{wanted}"'})
         connection.scope.setdefault("state", {})[_STATE_KEY] = caller
 
-    guard.__name__ = f"admin_guard_{service}_{scope.replace(':', '_').replace('-', '_')}"
+    guard.__name__ = f"admin_guard_{service}_" + "_or_".join(s.replace(":", "_").replace("-", "_") for s in scopes)
     return guard
 
 
